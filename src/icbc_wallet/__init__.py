@@ -1,0 +1,1 @@
+"""icbc-wallet: a typed domain library for an ICBC-style bank digital wallet."""

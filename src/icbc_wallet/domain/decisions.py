@@ -1,0 +1,125 @@
+"""Decisions: the outcome of a policy check, as a value.
+
+A declined payment is a normal outcome, not an error. Policies return :class:`Approved` or
+:class:`Declined`; a ``Declined`` carries a :class:`DeclineReason` from a closed set, with a stable
+code and messages in English and Chinese, plus the numbers that explain it (the limit, how much of
+it is used, how much remains, the deadline that passed).
+
+>>> decision = Declined(DeclineReason.DAILY_LIMIT, limit=Money.of(1000), used=Money.of(900),
+...                     remaining=Money.of(100))
+>>> decision.approved, decision.reason.code
+(False, 'limit.daily')
+>>> decision.reason.message("zh")
+'超出日累计限额'
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Final, Literal
+
+import attrs
+
+from icbc_wallet.domain.money import Money
+
+__all__ = ["APPROVED", "Approved", "Decision", "DeclineReason", "Declined"]
+
+
+class DeclineReason(Enum):
+    """Why a policy said no. The value is a stable code: store it, match on it, never parse text."""
+
+    PER_TRANSACTION_LIMIT = "limit.per_transaction"
+    DAILY_LIMIT = "limit.daily"
+    MONTHLY_LIMIT = "limit.monthly"
+    ANNUAL_LIMIT = "limit.annual"
+    LIFETIME_LIMIT = "limit.lifetime"
+    BALANCE_CAP = "limit.balance_cap"
+    METHOD_NOT_ALLOWED = "limit.method_not_allowed"
+    REFUND_WINDOW_CLOSED = "refund.window_closed"
+    REFUND_EXCEEDS_REFUNDABLE = "refund.exceeds_refundable"
+
+    @property
+    def code(self) -> str:
+        """The stable machine code, e.g. ``"limit.daily"``."""
+        return self.value
+
+    def message(self, language: Literal["en", "zh"] = "en") -> str:
+        """A short human message in English (``"en"``) or Simplified Chinese (``"zh"``)."""
+        english, chinese = _MESSAGES[self]
+        return chinese if language == "zh" else english
+
+
+_MESSAGES: Final[dict[DeclineReason, tuple[str, str]]] = {
+    DeclineReason.PER_TRANSACTION_LIMIT: ("Exceeds the per-transaction limit", "超出单笔限额"),
+    DeclineReason.DAILY_LIMIT: ("Exceeds the daily cumulative limit", "超出日累计限额"),
+    DeclineReason.MONTHLY_LIMIT: ("Exceeds the monthly cumulative limit", "超出月累计限额"),
+    DeclineReason.ANNUAL_LIMIT: ("Exceeds the annual cumulative limit", "超出年累计限额"),
+    DeclineReason.LIFETIME_LIMIT: (
+        "Exceeds the cumulative limit since the account was opened",
+        "超出开户以来累计限额",
+    ),
+    DeclineReason.BALANCE_CAP: ("The balance would exceed its cap", "余额将超出上限"),
+    DeclineReason.METHOD_NOT_ALLOWED: (
+        "This payment method is not available at this verification level",
+        "当前认证等级不支持该支付方式",
+    ),
+    DeclineReason.REFUND_WINDOW_CLOSED: ("The refund window has closed", "已超过退款期限"),
+    DeclineReason.REFUND_EXCEEDS_REFUNDABLE: (
+        "The refund exceeds the amount still refundable",
+        "退款金额超出可退金额",
+    ),
+}
+
+
+@attrs.frozen
+class Approved:
+    """The policy allows the operation.
+
+    Attributes:
+        remaining: headroom left after the operation, where the policy knows it (refunds).
+        deadline: the instant until which the approval holds, where one applies (refunds).
+    """
+
+    remaining: Money | None = None
+    deadline: datetime | None = None
+
+    @property
+    def approved(self) -> Literal[True]:
+        """Always True; lets callers branch on ``decision.approved`` for either type."""
+        return True
+
+
+APPROVED: Final = Approved()
+"""The plain approval, shared because it carries nothing."""
+
+
+@attrs.frozen
+class Declined:
+    """The policy refuses the operation, with the reason and the numbers behind it.
+
+    Attributes:
+        reason: why, from a closed set.
+        limit: the cap that would be broken (or the captured amount, for refunds).
+        used: how much of it is already used in the current window.
+        remaining: how much is still available (never negative).
+        scope: which rule set the limit belongs to: ``"all"`` for the tier's overall limits, or a
+            payment method's value (``"static_qr"``) for a method-specific limit.
+        deadline: the deadline that has passed, for refund windows.
+    """
+
+    reason: DeclineReason
+    limit: Money | None = None
+    used: Money | None = None
+    remaining: Money | None = None
+    scope: str | None = None
+    deadline: datetime | None = None
+
+    @property
+    def approved(self) -> Literal[False]:
+        """Always False."""
+        return False
+
+
+Decision = Approved | Declined
+"""What every policy check returns."""

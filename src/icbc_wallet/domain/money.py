@@ -1,0 +1,433 @@
+"""Money: an exact amount in one ISO 4217 currency.
+
+A :class:`Money` holds an integer number of minor units (fen for CNY, yen for JPY, fils for KWD)
+and a currency code. That makes it exact, hashable, cheap, and what a database stores (INTEGER).
+Currency data (the minor unit of each ISO 4217 code) comes from py-moneyed.
+
+Construction is strict on purpose; money that arrives wrong must be refused, not guessed:
+
+>>> Money.of("12.30")
+Money('12.30', 'CNY')
+>>> Money.of("0.125", rounding=Rounding.HALF_UP)
+Money('0.13', 'CNY')
+>>> Money.of(0.1)
+Traceback (most recent call last):
+...
+icbc_wallet.errors.AmountTypeError: float cannot represent money exactly (0.1); pass a str or Decimal such as '0.1'
+
+Arithmetic stays in one currency, rounding is always named, and splitting conserves every fen:
+
+>>> [str(part) for part in Money.of("100.00").allocate([1, 1, 1])]
+['33.34 CNY', '33.33 CNY', '33.33 CNY']
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, NoReturn, Self
+
+import attrs
+import moneyed
+
+from icbc_wallet.domain.rounding import Rounding, divide_rounded, parse_rounding
+from icbc_wallet.errors import (
+    AmountOutOfRangeError,
+    AmountPrecisionError,
+    AmountTypeError,
+    CurrencyMismatchError,
+    InvalidAmountError,
+    InvalidRateError,
+    UnknownCurrencyError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "MAX_MINOR_UNITS",
+    "Money",
+    "currency_exponent",
+    "parse_rate",
+    "total",
+]
+
+DEFAULT_CURRENCY: Final = "CNY"
+"""The currency of every preset and the default of :meth:`Money.of`."""
+
+MAX_MINOR_UNITS: Final = 10**15
+"""The largest absolute amount, in minor units: CNY 10,000,000,000,000.00 (ten trillion yuan).
+
+Chosen so that the sum of thousands of maximal amounts still fits a signed 64-bit INTEGER column.
+Any construction or arithmetic beyond it raises :class:`~icbc_wallet.errors.AmountOutOfRangeError`.
+"""
+
+_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
+    {code: len(str(currency.sub_unit)) - 1 for code, currency in moneyed.CURRENCIES.items()}
+)
+_NON_FINITE_WORDS: Final = frozenset({"nan", "snan", "inf", "infinity"})
+_PLAIN_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+# Enough digits for any amount below MAX_MINOR_UNITS at any currency exponent; traps make
+# inexact or invalid operations raise instead of silently rounding.
+_CONTEXT: Final = decimal.Context(
+    prec=60, rounding=decimal.ROUND_HALF_UP, traps=[decimal.InvalidOperation, decimal.Inexact]
+)
+
+
+def currency_exponent(code: str) -> int:
+    """Return the number of decimal places of ISO 4217 currency ``code`` (CNY 2, JPY 0, KWD 3).
+
+    Raises:
+        UnknownCurrencyError: ``code`` is not an ISO 4217 code known to py-moneyed.
+    """
+    try:
+        return _EXPONENTS[code]
+    except (KeyError, TypeError):
+        raise UnknownCurrencyError(
+            f"unknown currency {code!r}: expected an upper-case ISO 4217 code such as 'CNY'"
+        ) from None
+
+
+def _parse_decimal(value: object, what: str) -> Decimal:
+    """Turn a ``Decimal | int | str`` into a finite Decimal, refusing everything ambiguous."""
+    if isinstance(value, bool):
+        raise AmountTypeError(f"{what} cannot be a bool ({value!r})")
+    if isinstance(value, float):
+        raise AmountTypeError(
+            f"float cannot represent money exactly ({value!r}); pass a str or Decimal such as '{value!r}'"
+        )
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        if value.strip().lstrip("+-").lower() in _NON_FINITE_WORDS:
+            raise InvalidAmountError(f"{what} must be finite, not {value!r}")
+        if not _PLAIN_NUMBER.fullmatch(value):
+            raise InvalidAmountError(
+                f"{what} {value!r} is not a plain decimal number: use ASCII digits with an optional "
+                "leading '-' and '.', no spaces, exponents, signs '+' or grouping"
+            )
+        parsed = Decimal(value)
+    elif isinstance(value, Decimal):
+        parsed = value
+    else:
+        raise AmountTypeError(
+            f"{what} must be a Decimal, int or str, not {type(value).__name__}"
+        )
+    if not parsed.is_finite():
+        raise InvalidAmountError(f"{what} must be finite, not {value!r}")
+    if parsed.is_zero() and parsed.is_signed():
+        raise InvalidAmountError(f"{what} {value!r} is a signed zero; write 0")
+    return parsed
+
+
+def parse_rate(value: Decimal | int | str, *, what: str = "rate") -> tuple[int, int]:
+    """Return a rate as an exact ``(numerator, denominator)`` pair, denominator positive.
+
+    Accepts the same spellings as amounts (``Decimal``, ``int``, plain ``str``) and refuses floats.
+
+    Raises:
+        InvalidRateError: the rate is a float, bool, NaN, infinite, signed zero or malformed.
+    """
+    try:
+        parsed = _parse_decimal(value, what)
+    except (AmountTypeError, InvalidAmountError) as error:
+        raise InvalidRateError(str(error)) from None
+    return parsed.as_integer_ratio()
+
+
+def _check_range(minor: int) -> int:
+    if -MAX_MINOR_UNITS <= minor <= MAX_MINOR_UNITS:
+        return minor
+    raise AmountOutOfRangeError(
+        f"amount of {minor} minor units is beyond the supported maximum of {MAX_MINOR_UNITS}"
+    )
+
+
+def _validate_minor(_instance: object, _attribute: object, value: object) -> None:
+    if type(value) is not int:
+        raise AmountTypeError(
+            f"minor units must be an int, not {type(value).__name__}; use Money.of() to parse amounts"
+        )
+    _check_range(value)
+
+
+def _validate_currency(_instance: object, _attribute: object, value: object) -> None:
+    currency_exponent(value)  # type: ignore[arg-type]  # validated right here
+
+
+@attrs.frozen(repr=False, order=False)
+class Money:
+    """An exact amount of one currency, stored as an integer number of minor units.
+
+    Prefer the named constructors: :meth:`of` parses a major-unit amount, :meth:`from_minor` takes
+    minor units, :meth:`zero` is zero. ``Money`` has no truth value (``if money:`` raises) and does
+    not take part in ``sum()``; use :func:`total` and :meth:`is_zero`.
+
+    Attributes:
+        minor: the amount in minor units (fen for CNY).
+        currency: the ISO 4217 code.
+    """
+
+    minor: int = attrs.field(validator=_validate_minor)
+    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=_validate_currency)
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def of(
+        cls,
+        amount: Decimal | int | str,
+        currency: str = DEFAULT_CURRENCY,
+        *,
+        rounding: Rounding | str | None = None,
+    ) -> Self:
+        """Parse an amount in major units (yuan for CNY).
+
+        Args:
+            amount: a ``Decimal``, an ``int`` or a plain decimal ``str`` ("12.30").
+            currency: an ISO 4217 code; CNY by default.
+            rounding: how to round an amount with more places than the currency has. Without it,
+                such an amount is refused.
+
+        Raises:
+            AmountTypeError: ``amount`` is a float, a bool or another type.
+            InvalidAmountError: NaN, infinity, signed zero, or a malformed string (spaces,
+                exponent notation, full-width digits, grouping separators).
+            AmountPrecisionError: too many decimal places and no ``rounding``.
+            AmountOutOfRangeError: beyond :data:`MAX_MINOR_UNITS`.
+            UnknownCurrencyError: ``currency`` is not ISO 4217.
+        """
+        exponent = currency_exponent(currency)
+        value = _parse_decimal(amount, "amount")
+        if value.adjusted() > 30:  # far beyond the maximum; keep the scaling below cheap and exact
+            raise AmountOutOfRangeError(f"amount {amount!r} is beyond the supported maximum")
+        numerator, denominator = value.as_integer_ratio()
+        scaled = numerator * 10**exponent
+        if scaled % denominator:
+            if rounding is None:
+                raise AmountPrecisionError(
+                    f"amount {amount!r} has more than {exponent} decimal places for {currency}; "
+                    "pass rounding=Rounding.HALF_UP (or another) to round it explicitly"
+                )
+            minor = divide_rounded(scaled, denominator, parse_rounding(rounding))
+        else:
+            minor = scaled // denominator
+        return cls._make(_check_range(minor), currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str = DEFAULT_CURRENCY) -> Self:
+        """Build from an integer number of minor units (``Money.from_minor(1234)`` is CNY 12.34)."""
+        return cls(minor, currency)
+
+    @classmethod
+    def zero(cls, currency: str = DEFAULT_CURRENCY) -> Self:
+        """Zero in ``currency``."""
+        currency_exponent(currency)
+        return cls._make(0, currency)
+
+    @classmethod
+    def from_moneyed(cls, value: moneyed.Money, *, rounding: Rounding | str | None = None) -> Self:
+        """Convert a :class:`moneyed.Money` (whose amount is a Decimal of any precision)."""
+        if not isinstance(value, moneyed.Money):
+            raise AmountTypeError(f"expected moneyed.Money, not {type(value).__name__}")
+        return cls.of(value.amount, value.currency.code, rounding=rounding)
+
+    @classmethod
+    def _make(cls, minor: int, currency: str) -> Self:
+        """Build without validation: for results already known to be valid (the hot path)."""
+        money = object.__new__(cls)
+        object.__setattr__(money, "minor", minor)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    # -- views ---------------------------------------------------------------------------------
+
+    @property
+    def exponent(self) -> int:
+        """Decimal places of this currency (2 for CNY)."""
+        return _EXPONENTS[self.currency]
+
+    @property
+    def amount(self) -> Decimal:
+        """The exact amount in major units, with exactly :attr:`exponent` places."""
+        return Decimal(self.minor).scaleb(-_EXPONENTS[self.currency], _CONTEXT)
+
+    def to_moneyed(self) -> moneyed.Money:
+        """Convert to :class:`moneyed.Money` for interoperation."""
+        return moneyed.Money(self.amount, self.currency)
+
+    def is_zero(self) -> bool:
+        """True when the amount is zero."""
+        return self.minor == 0
+
+    def is_positive(self) -> bool:
+        """True when the amount is above zero."""
+        return self.minor > 0
+
+    def is_negative(self) -> bool:
+        """True when the amount is below zero."""
+        return self.minor < 0
+
+    def __repr__(self) -> str:
+        return f"Money('{self.amount}', '{self.currency}')"
+
+    def __str__(self) -> str:
+        # Canonical, not localised: presentation.format_money() is the human form.
+        return f"{self.amount} {self.currency}"
+
+    def __bool__(self) -> NoReturn:
+        raise TypeError(
+            "Money has no truth value; use money.is_zero(), is_positive() or is_negative()"
+        )
+
+    # -- arithmetic ----------------------------------------------------------------------------
+
+    def _same_currency(self, other: Money, operation: str) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(
+                f"cannot {operation} {self.currency} and {other.currency}; convert explicitly first"
+            )
+
+    def __add__(self, other: Money) -> Money:
+        if type(other) is not Money:
+            return NotImplemented
+        if other.currency != self.currency:
+            self._same_currency(other, "add")
+        return Money._make(_check_range(self.minor + other.minor), self.currency)
+
+    def __radd__(self, other: object) -> NoReturn:
+        raise TypeError(
+            f"cannot add Money to {type(other).__name__}; to add up amounts use "
+            "icbc_wallet.total(amounts, currency) rather than sum()"
+        )
+
+    def __sub__(self, other: Money) -> Money:
+        if type(other) is not Money:
+            return NotImplemented
+        if other.currency != self.currency:
+            self._same_currency(other, "subtract")
+        return Money._make(_check_range(self.minor - other.minor), self.currency)
+
+    def __neg__(self) -> Money:
+        return Money._make(-self.minor, self.currency)
+
+    def __pos__(self) -> Money:
+        return self
+
+    def __abs__(self) -> Money:
+        return Money._make(abs(self.minor), self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        if isinstance(factor, int) and not isinstance(factor, bool):
+            return Money._make(_check_range(self.minor * factor), self.currency)
+        if isinstance(factor, Decimal):
+            return self.multiply(factor)
+        if isinstance(factor, float | bool):
+            raise AmountTypeError(
+                f"cannot multiply Money by {type(factor).__name__}; use an int or a Decimal rate"
+            )
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def multiply(self, rate: Decimal | int | str, rounding: Rounding | str = Rounding.HALF_UP) -> Money:
+        """Multiply by ``rate`` and round to the minor unit as ``rounding`` says.
+
+        >>> Money.of("10.05").multiply("0.5")
+        Money('5.03', 'CNY')
+        >>> Money.of("10.05").multiply("0.5", Rounding.HALF_EVEN)
+        Money('5.02', 'CNY')
+        """
+        numerator, denominator = parse_rate(rate)
+        minor = divide_rounded(self.minor * numerator, denominator, parse_rounding(rounding))
+        return Money._make(_check_range(minor), self.currency)
+
+    # -- ordering ------------------------------------------------------------------------------
+
+    def __lt__(self, other: Money) -> bool:
+        if type(other) is not Money:
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self.minor < other.minor
+
+    def __le__(self, other: Money) -> bool:
+        if type(other) is not Money:
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self.minor <= other.minor
+
+    def __gt__(self, other: Money) -> bool:
+        if type(other) is not Money:
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self.minor > other.minor
+
+    def __ge__(self, other: Money) -> bool:
+        if type(other) is not Money:
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self.minor >= other.minor
+
+    # -- splitting -----------------------------------------------------------------------------
+
+    def allocate(self, ratios: Sequence[Decimal | int | str]) -> list[Money]:
+        """Split into parts proportional to ``ratios``, conserving the total to the minor unit.
+
+        Each part first gets its proportional share rounded toward zero; the minor units left over
+        go one each to the parts with the largest remainders (earlier parts win ties).
+
+        Raises:
+            InvalidRateError: no ratios, a negative ratio, all ratios zero, or a malformed ratio.
+        """
+        if not ratios:
+            raise InvalidRateError("allocate() needs at least one ratio")
+        weights = [Fraction(*parse_rate(ratio, what="ratio")) for ratio in ratios]
+        if any(weight < 0 for weight in weights):
+            raise InvalidRateError(f"ratios must not be negative: {list(ratios)!r}")
+        weight_total = sum(weights, Fraction(0))
+        if weight_total == 0:
+            raise InvalidRateError("ratios must not all be zero")
+        magnitude = abs(self.minor)
+        exact = [magnitude * weight / weight_total for weight in weights]
+        shares = [int(share) for share in exact]  # floor: shares are non-negative
+        leftover = magnitude - sum(shares)
+        by_remainder = sorted(range(len(shares)), key=lambda i: (-(exact[i] - shares[i]), i))
+        for index in by_remainder[:leftover]:
+            shares[index] += 1
+        sign = -1 if self.minor < 0 else 1
+        return [Money._make(sign * share, self.currency) for share in shares]
+
+
+def total(amounts: Iterable[Money], currency: str | None = None) -> Money:
+    """Add up ``amounts`` exactly. ``currency`` is required when ``amounts`` may be empty.
+
+    >>> total([Money.of("1.10"), Money.of("2.20")])
+    Money('3.30', 'CNY')
+    >>> total([], "USD")
+    Money('0.00', 'USD')
+
+    Raises:
+        CurrencyMismatchError: the amounts (or ``currency``) disagree.
+        InvalidAmountError: ``amounts`` is empty and no ``currency`` was given.
+    """
+    minor = 0
+    code = currency
+    if code is not None:
+        currency_exponent(code)
+    for amount in amounts:
+        if type(amount) is not Money:
+            raise AmountTypeError(f"total() adds Money, not {type(amount).__name__}")
+        if code is None:
+            code = amount.currency
+        elif amount.currency != code:
+            raise CurrencyMismatchError(f"cannot total {code} and {amount.currency}")
+        minor += amount.minor
+    if code is None:
+        raise InvalidAmountError("total() of no amounts needs a currency, e.g. total([], 'CNY')")
+    return Money._make(_check_range(minor), code)
+

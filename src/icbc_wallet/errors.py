@@ -1,0 +1,86 @@
+"""The exceptions icbc-wallet raises.
+
+Every error derives from :class:`WalletError`, so ``except WalletError`` catches everything the
+library raises on purpose. Each error also inherits the builtin it resembles (``ValueError``,
+``TypeError``, ``LookupError``), so code written against the builtins keeps working.
+
+Exceptions are for bad input and broken invariants. A payment declined by a limit is *not* an
+exception: it is a :class:`~icbc_wallet.domain.decisions.Declined` value.
+
+Messages never contain card, ID or phone numbers in clear.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AmountOutOfRangeError",
+    "AmountPrecisionError",
+    "AmountTypeError",
+    "CalendarOutOfRangeError",
+    "CurrencyMismatchError",
+    "InvalidAmountError",
+    "InvalidFeeScheduleError",
+    "InvalidLimitScheduleError",
+    "InvalidRateError",
+    "InvalidRefundWindowError",
+    "NaiveDatetimeError",
+    "UnknownCurrencyError",
+    "UnknownTierError",
+    "WalletError",
+]
+
+
+class WalletError(Exception):
+    """Root of every error raised by icbc-wallet on purpose."""
+
+
+class InvalidAmountError(WalletError, ValueError):
+    """An amount of money is malformed: not a number, not finite, signed zero, bad notation."""
+
+
+class AmountTypeError(WalletError, TypeError):
+    """An amount was given as a type that cannot carry exact money (``float``, ``bool``, ...)."""
+
+
+class AmountPrecisionError(InvalidAmountError):
+    """An amount has more decimal places than its currency allows and no rounding was asked for."""
+
+
+class AmountOutOfRangeError(InvalidAmountError):
+    """An amount (or the result of arithmetic) exceeds :data:`~icbc_wallet.domain.money.MAX_MINOR_UNITS`."""
+
+
+class InvalidRateError(WalletError, ValueError):
+    """A rate or ratio is malformed (float, NaN, negative where it must not be, ...)."""
+
+
+class UnknownCurrencyError(WalletError, ValueError):
+    """A currency code is not an ISO 4217 code known to py-moneyed."""
+
+
+class CurrencyMismatchError(WalletError, TypeError):
+    """An operation mixed two currencies. Convert explicitly first."""
+
+
+class NaiveDatetimeError(WalletError, ValueError):
+    """A datetime without a timezone was given where an instant is needed."""
+
+
+class InvalidLimitScheduleError(WalletError, ValueError):
+    """A limit schedule is inconsistent (for example a daily cap below the per-transaction cap)."""
+
+
+class UnknownTierError(WalletError, LookupError):
+    """A verification tier is not part of the limit schedule."""
+
+
+class InvalidFeeScheduleError(WalletError, ValueError):
+    """A fee rule or schedule is inconsistent (for example a minimum above the maximum)."""
+
+
+class InvalidRefundWindowError(WalletError, ValueError):
+    """A refund window is malformed (for example zero or negative days)."""
+
+
+class CalendarOutOfRangeError(WalletError, LookupError):
+    """The holiday calendar has no data for the requested year (China publishes each year in November)."""
