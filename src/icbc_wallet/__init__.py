@@ -1,1 +1,85 @@
-"""icbc-wallet: a typed domain library for an ICBC-style bank digital wallet."""
+"""icbc-wallet: a typed domain library for an ICBC-style bank digital wallet.
+
+The names here are the public API; everything else is importable from its module
+(``icbc_wallet.domain.money``, ``icbc_wallet.presets.limits``, ...).
+
+>>> from icbc_wallet import Money, total
+>>> total([Money.of("19.99"), Money.of("0.01")])
+Money('20.00', 'CNY')
+"""
+
+from icbc_wallet.domain.calendar import (
+    DEFAULT_BUSINESS_ZONE,
+    FixedHolidays,
+    HolidayCalendar,
+    NoHolidays,
+)
+from icbc_wallet.domain.decisions import APPROVED, Approved, Decision, DeclineReason, Declined
+from icbc_wallet.domain.limits import (
+    Limit,
+    LimitSchedule,
+    LimitUsage,
+    LimitWindow,
+    PaymentMethod,
+    TierLimits,
+)
+from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money, total
+from icbc_wallet.domain.rounding import Rounding
+from icbc_wallet.errors import (
+    AmountOutOfRangeError,
+    AmountPrecisionError,
+    AmountTypeError,
+    CalendarOutOfRangeError,
+    CurrencyMismatchError,
+    InvalidAmountError,
+    InvalidFeeScheduleError,
+    InvalidLimitScheduleError,
+    InvalidRateError,
+    InvalidRefundWindowError,
+    NaiveDatetimeError,
+    UnknownCurrencyError,
+    UnknownTierError,
+    WalletError,
+)
+from icbc_wallet.policies.limits import check_balance_cap, check_limit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APPROVED",
+    "DEFAULT_BUSINESS_ZONE",
+    "DEFAULT_CURRENCY",
+    "MAX_MINOR_UNITS",
+    "AmountOutOfRangeError",
+    "AmountPrecisionError",
+    "AmountTypeError",
+    "Approved",
+    "CalendarOutOfRangeError",
+    "CurrencyMismatchError",
+    "Decision",
+    "DeclineReason",
+    "Declined",
+    "FixedHolidays",
+    "HolidayCalendar",
+    "InvalidAmountError",
+    "InvalidFeeScheduleError",
+    "InvalidLimitScheduleError",
+    "InvalidRateError",
+    "InvalidRefundWindowError",
+    "Limit",
+    "LimitSchedule",
+    "LimitUsage",
+    "LimitWindow",
+    "Money",
+    "NaiveDatetimeError",
+    "NoHolidays",
+    "PaymentMethod",
+    "Rounding",
+    "TierLimits",
+    "UnknownCurrencyError",
+    "UnknownTierError",
+    "WalletError",
+    "check_balance_cap",
+    "check_limit",
+    "total",
+]

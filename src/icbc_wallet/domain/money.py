@@ -115,9 +115,7 @@ def _parse_decimal(value: object, what: str) -> Decimal:
     elif isinstance(value, Decimal):
         parsed = value
     else:
-        raise AmountTypeError(
-            f"{what} must be a Decimal, int or str, not {type(value).__name__}"
-        )
+        raise AmountTypeError(f"{what} must be a Decimal, int or str, not {type(value).__name__}")
     if not parsed.is_finite():
         raise InvalidAmountError(f"{what} must be finite, not {value!r}")
     if parsed.is_zero() and parsed.is_signed():
@@ -335,7 +333,9 @@ class Money:
 
     __rmul__ = __mul__
 
-    def multiply(self, rate: Decimal | int | str, rounding: Rounding | str = Rounding.HALF_UP) -> Money:
+    def multiply(
+        self, rate: Decimal | int | str, rounding: Rounding | str = Rounding.HALF_UP
+    ) -> Money:
         """Multiply by ``rate`` and round to the minor unit as ``rounding`` says.
 
         >>> Money.of("10.05").multiply("0.5")
@@ -430,4 +430,3 @@ def total(amounts: Iterable[Money], currency: str | None = None) -> Money:
     if code is None:
         raise InvalidAmountError("total() of no amounts needs a currency, e.g. total([], 'CNY')")
     return Money._make(_check_range(minor), code)
-

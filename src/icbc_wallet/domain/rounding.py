@@ -63,7 +63,11 @@ def divide_rounded(numerator: int, denominator: int, rounding: Rounding) -> int:
     if remainder == 0:
         return quotient
     positive = numerator > 0
-    if rounding is Rounding.HALF_UP or rounding is Rounding.HALF_DOWN or rounding is Rounding.HALF_EVEN:
+    if (
+        rounding is Rounding.HALF_UP
+        or rounding is Rounding.HALF_DOWN
+        or rounding is Rounding.HALF_EVEN
+    ):
         twice = 2 * remainder
         if twice > denominator:
             return quotient + 1

@@ -1,0 +1,37 @@
+"""Hypothesis entry point: registers icbc-wallet strategies when hypothesis is imported.
+
+Declared in pyproject.toml under ``[project.entry-points.hypothesis]``, so ``st.from_type(Money)``
+works wherever icbc-wallet and hypothesis are both installed, without importing anything first.
+
+Hypothesis calls :func:`register` while it is itself being imported, possibly from inside
+``icbc_wallet.testing.strategies``' own import; so the strategies are resolved lazily, when a test
+first asks for the type, never at registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def _lazy(strategy_name: str) -> Callable[[type[Any]], Any]:
+    def resolve(_type: type[Any]) -> Any:
+        from icbc_wallet.testing import strategies  # noqa: PLC0415  # see the module docstring
+
+        return getattr(strategies, strategy_name)()
+
+    return resolve
+
+
+def register() -> None:
+    """Register a strategy for each shipped value object."""
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    from icbc_wallet.domain import limits, money  # noqa: PLC0415
+
+    for value_type, strategy_name in (
+        (money.Money, "moneys"),
+        (limits.Limit, "limits"),
+        (limits.LimitSchedule, "limit_schedules"),
+    ):
+        st.register_type_strategy(value_type, _lazy(strategy_name))
