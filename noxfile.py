@@ -1,0 +1,97 @@
+"""Quality gates. ``nox`` runs the default sessions; ``nox -s bench`` measures speed.
+
+Every session installs what it needs from pyproject.toml (the package, its extras and its
+dependency groups), so a fresh machine needs only Python and nox.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = False
+# A Python the machine lacks is skipped, even on CI (nox would otherwise fail when CI is set).
+nox.options.error_on_missing_interpreters = False
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = ["3.11", "3.12", "3.13"]
+# Branch coverage floor for the pure core (domain/ and policies/), checked in `tests`.
+CORE_COVERAGE_FLOOR = "95"
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "testing") -> None:
+    # Editable, so doctests collected from src/ and the imported package are the same modules.
+    target = f".[{extras}]" if extras else "."
+    session.install("-e", target, *nox.project.dependency_groups(PYPROJECT, *groups))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole suite with branch coverage on the running interpreter."""
+    _install(session, "test")
+    session.run(
+        "pytest",
+        "--cov",
+        "--cov-report=term",
+        "--cov-report=xml",
+        *session.posargs,
+        env={"COVERAGE_FILE": ".coverage"},
+    )
+    session.run(
+        "coverage",
+        "report",
+        "--include=*/icbc_wallet/domain/*,*/icbc_wallet/policies/*",
+        f"--fail-under={CORE_COVERAGE_FLOOR}",
+    )
+
+
+@nox.session(python=PYTHONS)
+def tests_matrix(session: nox.Session) -> None:
+    """Run the suite on every supported Python this machine has (missing ones are skipped)."""
+    _install(session, "test")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format) and the import-linter layering contract."""
+    _install(session, "lint", extras="")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src, tests, benchmarks, examples and this file."""
+    _install(session, "typecheck")
+    session.run("mypy", "--strict")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the MkDocs site with warnings as errors."""
+    _install(session, "docs", extras="")
+    session.run("mkdocs", "build", "--strict", "--site-dir", os.path.join(session.create_tmp(), "site"))
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Print cost ratios against raw baselines measured in the same process (not in `nox`)."""
+    _install(session, "test", extras="")
+    for script in sorted(os.listdir("benchmarks")):
+        if script.startswith("bench_") and script.endswith(".py"):
+            session.run("python", os.path.join("benchmarks", script), *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def clean(session: nox.Session) -> None:
+    """Remove build and test leftovers."""
+    for path in ("build", "dist", "site", ".coverage", "coverage.xml", ".mypy_cache", ".ruff_cache"):
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
