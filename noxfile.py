@@ -75,7 +75,9 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the MkDocs site with warnings as errors."""
     _install(session, "docs", extras="")
-    session.run("mkdocs", "build", "--strict", "--site-dir", os.path.join(session.create_tmp(), "site"))
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", os.path.join(session.create_tmp(), "site")
+    )
 
 
 @nox.session(default=False)
@@ -90,7 +92,15 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def clean(session: nox.Session) -> None:
     """Remove build and test leftovers."""
-    for path in ("build", "dist", "site", ".coverage", "coverage.xml", ".mypy_cache", ".ruff_cache"):
+    for path in (
+        "build",
+        "dist",
+        "site",
+        ".coverage",
+        "coverage.xml",
+        ".mypy_cache",
+        ".ruff_cache",
+    ):
         if os.path.isdir(path):
             shutil.rmtree(path)
         elif os.path.exists(path):

@@ -17,7 +17,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import compare_us, report
 
-from icbc_wallet import Limit, LimitSchedule, LimitWindow, LimitUsage, Money, PaymentMethod, TierLimits, check_limit
+from icbc_wallet import (
+    Limit,
+    LimitSchedule,
+    LimitUsage,
+    LimitWindow,
+    Money,
+    PaymentMethod,
+    TierLimits,
+    check_limit,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime.fromisoformat("2026-03-10T12:00:00+08:00")

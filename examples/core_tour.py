@@ -19,17 +19,24 @@ def main() -> None:
     print("== Money is exact and splits to the fen ==")
     bill = Money.of("100.00")
     shares = bill.allocate([1, 1, 1])
-    print(f"{format_money(bill, 'en_US')} split three ways:", ", ".join(format_money(s, "zh_CN") for s in shares))
+    print(
+        f"{format_money(bill, 'en_US')} split three ways:",
+        ", ".join(format_money(s, "zh_CN") for s in shares),
+    )
 
     print("\n== Limits: an unverified wallet (article defaults) ==")
     usage = LimitUsage().record(PaymentMethod.ONLINE, Money.of("800"), now)
     for amount in ("150", "300"):
-        decision = check_limit(ARTICLE_DEFAULTS, "unverified", PaymentMethod.ONLINE, usage, Money.of(amount), now)
+        decision = check_limit(
+            ARTICLE_DEFAULTS, "unverified", PaymentMethod.ONLINE, usage, Money.of(amount), now
+        )
         print(f"pay {amount:>4} online after 800 today -> {explain(decision, 'en_US')}")
         print(f"{'':>28} -> {explain(decision, 'zh_CN')}")
 
     print("\n== Limits: an anonymous e-CNY wallet (class 4) cannot withdraw ==")
-    decision = check_limit(ECNY_2021, "WL04", PaymentMethod.WITHDRAWAL, LimitUsage(), Money.of("10"), now)
+    decision = check_limit(
+        ECNY_2021, "WL04", PaymentMethod.WITHDRAWAL, LimitUsage(), Money.of("10"), now
+    )
     print(f"withdraw 10 -> {explain(decision, 'en_US')}")
 
 

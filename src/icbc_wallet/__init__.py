@@ -14,7 +14,7 @@ from icbc_wallet.domain.calendar import (
     HolidayCalendar,
     NoHolidays,
 )
-from icbc_wallet.domain.decisions import APPROVED, Approved, Decision, DeclineReason, Declined
+from icbc_wallet.domain.decisions import APPROVED, Approved, Decision, Declined, DeclineReason
 from icbc_wallet.domain.limits import (
     Limit,
     LimitSchedule,

@@ -7,8 +7,8 @@ import pytest
 from icbc_wallet import (
     APPROVED,
     CurrencyMismatchError,
-    DeclineReason,
     Declined,
+    DeclineReason,
     InvalidAmountError,
     InvalidLimitScheduleError,
     Limit,
@@ -85,7 +85,7 @@ def test_pboc_and_payment_account_presets_carry_the_cited_caps() -> None:
         cny("1000"),
         cny("500"),
     ]
-    assert CONTACTLESS_NO_PIN_PER_TRANSACTION == cny("1000")
+    assert cny("1000") == CONTACTLESS_NO_PIN_PER_TRANSACTION
     assert set(ALL_LIMIT_PRESETS) == {
         "article-defaults",
         "ecny-2021",

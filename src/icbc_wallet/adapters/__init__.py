@@ -1,0 +1,1 @@
+"""Adapters: implementations of ports and of domain protocols backed by outside packages."""

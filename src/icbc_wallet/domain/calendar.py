@@ -13,6 +13,7 @@ package.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Final, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -82,10 +83,10 @@ class FixedHolidays:
     True
     """
 
-    days: frozenset[date] = attrs.field(converter=frozenset)
+    days: frozenset[date]
 
     @classmethod
-    def of(cls, days: list[date] | frozenset[date] | set[date]) -> FixedHolidays:
+    def of(cls, days: Iterable[date]) -> FixedHolidays:
         """Build from any collection of dates."""
         return cls(frozenset(days))
 

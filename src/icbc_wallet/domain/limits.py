@@ -21,7 +21,8 @@ icbc_wallet.errors.InvalidLimitScheduleError: daily cap 1000.00 CNY is below the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
@@ -175,7 +176,7 @@ class Limit:
         if len(currencies) > 1:
             raise InvalidLimitScheduleError(f"caps mix currencies {sorted(currencies)}")
         chained = [(window, cap) for window, cap in caps if cap is not None and window in _CHAINED]
-        for (narrow, narrow_cap), (wide, wide_cap) in zip(chained, chained[1:], strict=False):
+        for (narrow, narrow_cap), (wide, wide_cap) in itertools.pairwise(chained):
             if wide_cap < narrow_cap:
                 raise InvalidLimitScheduleError(
                     f"{wide.label} cap {wide_cap} is below the {narrow.label} cap {narrow_cap}"
@@ -235,6 +236,20 @@ def _freeze_methods(methods: Mapping[PaymentMethod, Limit]) -> Mapping[PaymentMe
     return MappingProxyType(dict(methods))
 
 
+def _freeze_totals(
+    totals: Mapping[PaymentMethod, UsageTotals],
+) -> Mapping[PaymentMethod, UsageTotals]:
+    return MappingProxyType(dict(totals))
+
+
+def _method_set(methods: Iterable[PaymentMethod]) -> frozenset[PaymentMethod]:
+    return frozenset(methods)
+
+
+def _tier_tuple(tiers: Iterable[TierLimits]) -> tuple[TierLimits, ...]:
+    return tuple(tiers)
+
+
 @attrs.frozen(eq=False)
 class TierLimits:
     """The limits of one verification tier.
@@ -252,7 +267,7 @@ class TierLimits:
     limit: Limit = UNLIMITED
     balance_cap: Money | None = None
     methods: Mapping[PaymentMethod, Limit] = attrs.field(factory=dict, converter=_freeze_methods)
-    disallowed: frozenset[PaymentMethod] = attrs.field(default=frozenset(), converter=frozenset)
+    disallowed: frozenset[PaymentMethod] = attrs.field(default=frozenset(), converter=_method_set)
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -302,7 +317,7 @@ class LimitSchedule:
             stricter than a lower one (compared on effective caps) without permission.
     """
 
-    tiers: tuple[TierLimits, ...] = attrs.field(converter=tuple)
+    tiers: tuple[TierLimits, ...] = attrs.field(converter=_tier_tuple)
     currency: str = DEFAULT_CURRENCY
     allow_stricter_higher_tiers: bool = False
     zone: ZoneInfo = DEFAULT_BUSINESS_ZONE
@@ -446,7 +461,7 @@ class LimitUsage:
 
     overall: UsageTotals = _NO_USAGE
     by_method: Mapping[PaymentMethod, UsageTotals] = attrs.field(
-        factory=dict, converter=MappingProxyType
+        factory=dict, converter=_freeze_totals
     )
     currency: str = DEFAULT_CURRENCY
 

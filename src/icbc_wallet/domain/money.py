@@ -146,16 +146,16 @@ def _check_range(minor: int) -> int:
     )
 
 
-def _validate_minor(_instance: object, _attribute: object, value: object) -> None:
-    if type(value) is not int:
+def _validate_minor(_instance: object, _attribute: object, value: int) -> None:
+    if type(value) is not int:  # callers without a type checker pass floats and bools
         raise AmountTypeError(
             f"minor units must be an int, not {type(value).__name__}; use Money.of() to parse amounts"
         )
     _check_range(value)
 
 
-def _validate_currency(_instance: object, _attribute: object, value: object) -> None:
-    currency_exponent(value)  # type: ignore[arg-type]  # validated right here
+def _validate_currency(_instance: object, _attribute: object, value: str) -> None:
+    currency_exponent(value)
 
 
 @attrs.frozen(repr=False, order=False)

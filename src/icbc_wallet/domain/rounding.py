@@ -49,7 +49,7 @@ def parse_rounding(value: Rounding | str) -> Rounding:
         raise InvalidRateError(f"unknown rounding {value!r}; use one of {names}") from None
 
 
-def divide_rounded(numerator: int, denominator: int, rounding: Rounding) -> int:
+def divide_rounded(numerator: int, denominator: int, rounding: Rounding) -> int:  # noqa: PLR0911
     """Return ``numerator / denominator`` rounded to an integer as ``rounding`` says.
 
     Exact for any size of integers. ``denominator`` must be positive.

@@ -1,0 +1,1 @@
+"""Pure policy functions: (value objects, now) -> Decision. No I/O, no clock reads."""

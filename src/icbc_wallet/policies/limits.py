@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from icbc_wallet.domain.calendar import require_aware
-from icbc_wallet.domain.decisions import APPROVED, Decision, DeclineReason, Declined
+from icbc_wallet.domain.decisions import APPROVED, Decision, Declined, DeclineReason
 from icbc_wallet.domain.limits import (
     LimitSchedule,
     LimitUsage,

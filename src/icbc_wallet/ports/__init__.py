@@ -1,0 +1,1 @@
+"""Ports: the typing.Protocol interfaces the service depends on (added with the wallet)."""

@@ -1,0 +1,1 @@
+"""Real-world rules as data: limit schedules, fee schedules and refund windows, with sources."""

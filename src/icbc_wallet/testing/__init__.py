@@ -1,0 +1,1 @@
+"""Test support shipped to users: hypothesis strategies (install the ``testing`` extra)."""

@@ -52,8 +52,8 @@ def positive_moneys(
 
 
 def aware_datetimes(
-    min_value: datetime = datetime(2000, 1, 1),  # noqa: B008  # immutable default
-    max_value: datetime = datetime(2099, 12, 31),  # noqa: B008
+    min_value: datetime = datetime(2000, 1, 1),  # immutable default
+    max_value: datetime = datetime(2099, 12, 31),
 ) -> st.SearchStrategy[datetime]:
     """Timezone-aware instants in a mix of zones (UTC, Asia/Shanghai, fixed offsets)."""
     zones = st.one_of(

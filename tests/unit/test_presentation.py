@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from icbc_wallet import APPROVED, Approved, DeclineReason, Declined, Money
+from icbc_wallet.presentation import explain, format_money
+
+
+@pytest.mark.parametrize(
+    ("money", "locale", "expected"),
+    [
+        (Money.of("1234.5"), "zh_CN", "¥1,234.50"),
+        (Money.of("1234.5"), "en_US", "CN¥1,234.50"),
+        (Money.of("-0.05"), "en_US", "-CN¥0.05"),
+        (Money.of("1234", "JPY"), "ja_JP", "￥1,234"),
+        (Money.of("1.234", "KWD"), "en_US", "KWD1.234"),
+        (Money.of("1000000", "USD"), "zh_CN", "US$1,000,000.00"),
+    ],
+)
+def test_money_is_formatted_for_people_with_all_its_places(
+    money: Money, locale: str, expected: str
+) -> None:
+    assert format_money(money, locale).replace("\xa0", " ") == expected
+
+
+def test_a_plain_approval_reads_as_such_in_both_languages() -> None:
+    assert explain(APPROVED, "en_US") == "Approved"
+    assert explain(APPROVED, "zh_CN") == "批准"
+
+
+def test_an_approval_with_numbers_shows_them() -> None:
+    deadline = datetime.fromisoformat("2026-03-08T10:00:00+08:00")
+    approved = Approved(remaining=Money.of("20"), deadline=deadline)
+    assert (
+        explain(approved, "en_US")
+        == "Approved (remaining CN¥20.00, deadline 2026-03-08T10:00:00+08:00)"
+    )
+    assert explain(approved, "zh_CN") == "批准（剩余 ¥20.00，截止 2026-03-08T10:00:00+08:00）"
+
+
+def test_a_decline_gives_its_reason_and_numbers_in_chinese() -> None:
+    declined = Declined(
+        DeclineReason.PER_TRANSACTION_LIMIT,
+        limit=Money.of("500"),
+        used=Money.of("0"),
+        remaining=Money.of("500"),
+    )
+    assert explain(declined) == "拒绝：超出单笔限额（限额 ¥500.00，已用 ¥0.00，剩余 ¥500.00）"
+
+
+def test_a_decline_without_numbers_is_just_the_reason() -> None:
+    assert explain(Declined(DeclineReason.METHOD_NOT_ALLOWED), "en_US") == (
+        "Declined: This payment method is not available at this verification level"
+    )
+
+
+def test_every_decline_reason_has_a_stable_code_and_both_messages() -> None:
+    codes = [reason.code for reason in DeclineReason]
+    assert len(set(codes)) == len(codes)
+    for reason in DeclineReason:
+        assert reason.code.count(".") == 1
+        assert reason.message("en").isascii()
+        assert not reason.message("zh").isascii()
