@@ -81,6 +81,13 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """Run the property and law tests with many more examples (minutes, not part of `nox`)."""
+    _install(session, "test")
+    session.run("pytest", "-q", "tests/properties", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print cost ratios against raw baselines measured in the same process (not in `nox`)."""
     _install(session, "test", extras="")

@@ -24,6 +24,7 @@ from icbc_wallet.domain.limits import (
     TierLimits,
 )
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money, total
+from icbc_wallet.domain.refunds import RefundCounting, RefundWindow
 from icbc_wallet.domain.rounding import Rounding
 from icbc_wallet.errors import (
     AmountOutOfRangeError,
@@ -42,6 +43,7 @@ from icbc_wallet.errors import (
     WalletError,
 )
 from icbc_wallet.policies.limits import check_balance_cap, check_limit
+from icbc_wallet.policies.refunds import check_refund, refundable
 
 __version__ = "0.1.0"
 
@@ -74,6 +76,8 @@ __all__ = [
     "NaiveDatetimeError",
     "NoHolidays",
     "PaymentMethod",
+    "RefundCounting",
+    "RefundWindow",
     "Rounding",
     "TierLimits",
     "UnknownCurrencyError",
@@ -81,5 +85,7 @@ __all__ = [
     "WalletError",
     "check_balance_cap",
     "check_limit",
+    "check_refund",
+    "refundable",
     "total",
 ]

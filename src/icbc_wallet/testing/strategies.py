@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from icbc_wallet.domain.limits import Limit, LimitSchedule, LimitUsage, PaymentMethod, TierLimits
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money
+from icbc_wallet.domain.refunds import MAX_REFUND_WINDOW_DAYS, RefundCounting, RefundWindow
 
 __all__ = [
     "aware_datetimes",
@@ -27,6 +28,7 @@ __all__ = [
     "moneys",
     "payment_methods",
     "positive_moneys",
+    "refund_windows",
 ]
 
 _MAX_CAP_MINOR = 10**11  # one billion yuan: large enough for any retail cap, far below the maximum
@@ -55,13 +57,13 @@ def aware_datetimes(
     min_value: datetime = datetime(2000, 1, 1),  # immutable default
     max_value: datetime = datetime(2099, 12, 31),
 ) -> st.SearchStrategy[datetime]:
-    """Timezone-aware instants in a mix of zones (UTC, Asia/Shanghai, fixed offsets)."""
+    """Timezone-aware instants in UTC, Asia/Shanghai, any IANA zone or any fixed offset."""
     zones = st.one_of(
         st.just(UTC),
         st.just(ZoneInfo("Asia/Shanghai")),
-        st.just(ZoneInfo("America/New_York")),
-        st.integers(-12 * 4, 14 * 4).map(
-            lambda quarters: timezone(timedelta(minutes=15 * quarters))
+        st.timezones(),  # any IANA zone, with its daylight-saving history
+        st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(
+            lambda minutes: timezone(timedelta(minutes=minutes))
         ),
     )
     return st.datetimes(min_value, max_value, timezones=zones)
@@ -146,3 +148,22 @@ def limit_usages(
         when = now - draw(st.timedeltas(timedelta(0), timedelta(days=400)))
         usage = usage.record(draw(payment_methods()), draw(positive_moneys(currency, 10**7)), when)
     return usage
+
+
+def refund_windows(
+    zones: st.SearchStrategy[ZoneInfo] | None = None,
+) -> st.SearchStrategy[RefundWindow]:
+    """Any valid :class:`RefundWindow`: every length, both countings, zones from ``zones``.
+
+    ``zones`` defaults to Asia/Shanghai, UTC and America/New_York (which has daylight saving).
+    """
+    if zones is None:
+        zones = st.sampled_from(
+            [ZoneInfo("Asia/Shanghai"), ZoneInfo("UTC"), ZoneInfo("America/New_York")]
+        )
+    return st.builds(
+        RefundWindow,
+        days=st.integers(1, MAX_REFUND_WINDOW_DAYS),
+        counting=st.sampled_from(RefundCounting),
+        zone=zones,
+    )
