@@ -84,7 +84,9 @@ def docs(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """Run the property and law tests with many more examples (minutes, not part of `nox`)."""
     _install(session, "test")
-    session.run("pytest", "-q", "tests/properties", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
+    session.run(
+        "pytest", "-q", "tests/properties", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"}
+    )
 
 
 @nox.session(default=False)

@@ -3,9 +3,12 @@
 The names here are the public API; everything else is importable from its module
 (``icbc_wallet.domain.money``, ``icbc_wallet.presets.limits``, ...).
 
+```pycon
 >>> from icbc_wallet import Money, total
 >>> total([Money.of("19.99"), Money.of("0.01")])
 Money('20.00', 'CNY')
+
+```
 """
 
 from icbc_wallet.domain.calendar import (

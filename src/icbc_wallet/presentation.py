@@ -3,6 +3,7 @@
 Human formatting lives here, never in ``__str__`` of domain values. Locale data comes from Babel
 (the same CLDR data py-moneyed uses).
 
+```pycon
 >>> from icbc_wallet import Money
 >>> format_money(Money.of("1234.5"), "zh_CN")
 '¥1,234.50'
@@ -10,6 +11,8 @@ Human formatting lives here, never in ``__str__`` of domain values. Locale data 
 'CN¥1,234.50'
 >>> format_money(Money.of("1234", "JPY"), "en_US")
 '¥1,234'
+
+```
 """
 
 from __future__ import annotations
@@ -38,10 +41,13 @@ def format_money(money: Money, locale: str = "zh_CN") -> str:
 def explain(decision: Decision, locale: str = "zh_CN") -> str:
     """One line a customer can read: the outcome, and for a decline its reason and numbers.
 
+    ```pycon
     >>> from icbc_wallet import DeclineReason, Declined, Money
     >>> explain(Declined(DeclineReason.DAILY_LIMIT, limit=Money.of(1000), used=Money.of(800),
     ...                  remaining=Money.of(200)), "en_US")
     'Declined: Exceeds the daily cumulative limit (limit CN¥1,000.00, used CN¥800.00, remaining CN¥200.00)'
+
+    ```
     """
     chinese = locale.lower().startswith("zh")
     if isinstance(decision, Approved):

@@ -79,8 +79,11 @@ class NoHolidays:
 class FixedHolidays:
     """A calendar of explicitly listed holiday dates (for tests, or a bank's own list).
 
+    ```pycon
     >>> FixedHolidays.of([date(2026, 10, 1)]).is_holiday(date(2026, 10, 1))
     True
+
+    ```
     """
 
     days: frozenset[date]

@@ -5,12 +5,15 @@ A declined payment is a normal outcome, not an error. Policies return :class:`Ap
 code and messages in English and Chinese, plus the numbers that explain it (the limit, how much of
 it is used, how much remains, the deadline that passed).
 
+```pycon
 >>> decision = Declined(DeclineReason.DAILY_LIMIT, limit=Money.of(1000), used=Money.of(900),
 ...                     remaining=Money.of(100))
 >>> decision.approved, decision.reason.code
 (False, 'limit.daily')
 >>> decision.reason.message("zh")
 '超出日累计限额'
+
+```
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ is stricter than a lower one, unless told that is intended.
 Usage is kept as running totals per window (:class:`UsageTotals`, :class:`LimitUsage`), so a limit
 check costs the same after ten payments or a million. Windows are counted in the business zone.
 
+```pycon
 >>> article = Limit.of(per_transaction="500", daily="1000")
 >>> article.cap(LimitWindow.DAY)
 Money('1000.00', 'CNY')
@@ -17,6 +18,8 @@ Money('1000.00', 'CNY')
 Traceback (most recent call last):
 ...
 icbc_wallet.errors.InvalidLimitScheduleError: daily cap 1000.00 CNY is below the per-transaction cap 5000.00 CNY
+
+```
 """
 
 from __future__ import annotations
@@ -304,7 +307,7 @@ def _is_stricter(higher: Money | None, lower: Money | None) -> bool:
 class LimitSchedule:
     """Limits for every verification tier, ordered from the least to the most verified.
 
-    Args:
+    Attributes:
         tiers: the tiers, lowest (least verified) first.
         currency: the currency of every cap.
         allow_stricter_higher_tiers: accept a higher tier with a tighter cap than a lower one.
@@ -452,11 +455,14 @@ _NO_USAGE: Final = UsageTotals()
 class LimitUsage:
     """What a wallet has spent so far: overall, and per payment method.
 
+    ```pycon
     >>> from datetime import datetime, timezone
     >>> now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
     >>> usage = LimitUsage().record(PaymentMethod.NFC, Money.of("20.00"), now)
     >>> usage.used(LimitWindow.DAY, now).minor, usage.used(LimitWindow.DAY, now, PaymentMethod.ONLINE).minor
     (2000, 0)
+
+    ```
     """
 
     overall: UsageTotals = _NO_USAGE

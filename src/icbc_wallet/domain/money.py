@@ -6,6 +6,7 @@ Currency data (the minor unit of each ISO 4217 code) comes from py-moneyed.
 
 Construction is strict on purpose; money that arrives wrong must be refused, not guessed:
 
+```pycon
 >>> Money.of("12.30")
 Money('12.30', 'CNY')
 >>> Money.of("0.125", rounding=Rounding.HALF_UP)
@@ -15,10 +16,15 @@ Traceback (most recent call last):
 ...
 icbc_wallet.errors.AmountTypeError: float cannot represent money exactly (0.1); pass a str or Decimal such as '0.1'
 
+```
+
 Arithmetic stays in one currency, rounding is always named, and splitting conserves every fen:
 
+```pycon
 >>> [str(part) for part in Money.of("100.00").allocate([1, 1, 1])]
 ['33.34 CNY', '33.33 CNY', '33.33 CNY']
+
+```
 """
 
 from __future__ import annotations
@@ -338,10 +344,13 @@ class Money:
     ) -> Money:
         """Multiply by ``rate`` and round to the minor unit as ``rounding`` says.
 
+        ```pycon
         >>> Money.of("10.05").multiply("0.5")
         Money('5.03', 'CNY')
         >>> Money.of("10.05").multiply("0.5", Rounding.HALF_EVEN)
         Money('5.02', 'CNY')
+
+        ```
         """
         numerator, denominator = parse_rate(rate)
         minor = divide_rounded(self.minor * numerator, denominator, parse_rounding(rounding))
@@ -406,10 +415,13 @@ class Money:
 def total(amounts: Iterable[Money], currency: str | None = None) -> Money:
     """Add up ``amounts`` exactly. ``currency`` is required when ``amounts`` may be empty.
 
+    ```pycon
     >>> total([Money.of("1.10"), Money.of("2.20")])
     Money('3.30', 'CNY')
     >>> total([], "USD")
     Money('0.00', 'USD')
+
+    ```
 
     Raises:
         CurrencyMismatchError: the amounts (or ``currency``) disagree.

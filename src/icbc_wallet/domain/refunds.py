@@ -9,10 +9,13 @@ late.
 Days are calendar days of the business zone (Asia/Shanghai by default), whatever zone the
 caller's instants are written in, so a purchase at 23:30 UTC is counted from the next Shanghai day:
 
+```pycon
 >>> from datetime import datetime, timezone
 >>> window = RefundWindow(days=7, counting=RefundCounting.FROM_NEXT_DAY)
 >>> window.deadline(datetime(2026, 5, 1, 23, 30, tzinfo=timezone.utc)).isoformat()
 '2026-05-10T00:00:00+08:00'
+
+```
 
 Whether a particular refund is allowed (in time *and* within the amount still refundable) is a
 policy: :func:`icbc_wallet.policies.refunds.check_refund`.
@@ -83,6 +86,7 @@ def _validate_zone(_instance: object, _attribute: object, value: object) -> None
 class RefundWindow:
     """A refund period: ``days`` calendar days of the business ``zone``, counted per ``counting``.
 
+    ```pycon
     >>> from datetime import datetime
     >>> from zoneinfo import ZoneInfo
     >>> purchase = datetime(2026, 5, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -90,6 +94,8 @@ class RefundWindow:
     '2026-05-08T10:00:00+08:00'
     >>> RefundWindow(days=7, counting=RefundCounting.FROM_NEXT_DAY).deadline(purchase).isoformat()
     '2026-05-09T00:00:00+08:00'
+
+    ```
 
     Attributes:
         days: the length of the window in calendar days, 1 to :data:`MAX_REFUND_WINDOW_DAYS`.
@@ -114,10 +120,13 @@ class RefundWindow:
         The result is aware and expressed in the business zone, whatever zone ``transacted_at``
         is written in:
 
+        ```pycon
         >>> from datetime import datetime, timezone
         >>> late_evening_utc = datetime(2026, 5, 1, 20, 0, tzinfo=timezone.utc)  # 05-02 04:00 CST
         >>> RefundWindow(days=7).deadline(late_evening_utc).isoformat()
         '2026-05-09T04:00:00+08:00'
+
+        ```
 
         Args:
             transacted_at: the aware instant of the transaction (or, for a return counted from
@@ -143,6 +152,7 @@ class RefundWindow:
         The deadline itself is already late. An instant before ``transacted_at`` (clocks of two
         systems that disagree slightly) counts as in time.
 
+        ```pycon
         >>> from datetime import datetime, timedelta
         >>> from zoneinfo import ZoneInfo
         >>> purchase = datetime(2026, 5, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -151,6 +161,8 @@ class RefundWindow:
         True
         >>> window.is_open(purchase, now=purchase + timedelta(days=7))
         False
+
+        ```
 
         Raises:
             NaiveDatetimeError: ``transacted_at`` or ``now`` has no timezone.

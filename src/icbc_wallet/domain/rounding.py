@@ -54,10 +54,13 @@ def divide_rounded(numerator: int, denominator: int, rounding: Rounding) -> int:
 
     Exact for any size of integers. ``denominator`` must be positive.
 
+    ```pycon
     >>> divide_rounded(25, 10, Rounding.HALF_UP), divide_rounded(-25, 10, Rounding.HALF_UP)
     (3, -3)
     >>> divide_rounded(25, 10, Rounding.HALF_EVEN), divide_rounded(21, 10, Rounding.UP)
     (2, 3)
+
+    ```
     """
     quotient, remainder = divmod(numerator, denominator)  # floor division: 0 <= remainder < d
     if remainder == 0:

@@ -8,12 +8,15 @@ A method's own limit is checked first, then the tier's overall limit; within eac
 checked from the narrowest (per transaction) to the widest (lifetime), and the first cap that
 would be exceeded is reported. The cost is independent of how many payments came before.
 
+```pycon
 >>> from datetime import datetime
 >>> from icbc_wallet.presets.limits import ARTICLE_DEFAULTS
 >>> now = datetime.fromisoformat("2026-03-01T12:00:00+08:00")
 >>> usage = LimitUsage().record(PaymentMethod.ONLINE, Money.of("800"), now)
 >>> check_limit(ARTICLE_DEFAULTS, "unverified", PaymentMethod.ONLINE, usage, Money.of("300"), now)
 Declined(reason=<DeclineReason.DAILY_LIMIT: 'limit.daily'>, limit=Money('1000.00', 'CNY'), used=Money('800.00', 'CNY'), remaining=Money('200.00', 'CNY'), scope='all', deadline=None)
+
+```
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ A refund is allowed while the payment's :class:`~icbc_wallet.domain.refunds.Refu
 and while the refunds so far plus this one stay within the captured amount. Partial refunds are
 allowed and add up; the *refundable* amount is what is left of the captured amount.
 
+```pycon
 >>> from datetime import datetime, timedelta
 >>> from zoneinfo import ZoneInfo
 >>> from icbc_wallet.domain.money import Money
@@ -14,6 +15,8 @@ allowed and add up; the *refundable* amount is what is left of the captured amou
 ...                         now=paid + timedelta(days=2))
 >>> decision.approved, decision.remaining
 (True, Money('20.00', 'CNY'))
+
+```
 
 The check is pure: it reads no clock, ``now`` is a parameter.
 """
@@ -56,8 +59,11 @@ def _check_amounts(captured: Money, refunded: Money) -> None:
 def refundable(captured: Money, refunded: Money) -> Money:
     """What is still refundable of a payment: ``captured - refunded``.
 
+    ```pycon
     >>> refundable(Money.of("100.00"), Money.of("30.00"))
     Money('70.00', 'CNY')
+
+    ```
 
     Args:
         captured: the amount captured by the payment (positive).
@@ -98,11 +104,9 @@ def check_refund(
         *after* this refund, and the window's ``deadline``; or
         :class:`~icbc_wallet.domain.decisions.Declined` with ``limit`` = ``captured``,
         ``used`` = ``refunded`` and ``remaining`` = what is refundable now, because of
-
-        - ``DeclineReason.REFUND_WINDOW_CLOSED``: ``now`` is at or after the deadline (also set on
-          the decision), or
-        - ``DeclineReason.REFUND_EXCEEDS_REFUNDABLE``: ``refunded + requested`` exceeds
-          ``captured``.
+        ``DeclineReason.REFUND_WINDOW_CLOSED`` (``now`` is at or after the deadline, which is
+        also set on the decision) or ``DeclineReason.REFUND_EXCEEDS_REFUNDABLE``
+        (``refunded + requested`` exceeds ``captured``).
 
     Raises:
         InvalidAmountError: ``requested`` or ``captured`` is not positive, ``refunded`` is

@@ -3,10 +3,13 @@
 Each preset's docstring cites its source. Numbers marked UNVERIFIED are commonly quoted but not
 confirmed against a primary source: they are defaults to configure, not law.
 
+```pycon
 >>> ECNY_2021.tier_names
 ('WL04', 'WL03', 'WL02', 'WL01')
 >>> ECNY_2021.tier("WL04").limit.daily
 Money('5000.00', 'CNY')
+
+```
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Refund windows found in the real world, as data.
 
+```pycon
 >>> NO_REASON_RETURN_7_DAYS.days, NO_REASON_RETURN_7_DAYS.counting
 (7, <RefundCounting.FROM_NEXT_DAY: 'from_next_day'>)
+
+```
 
 Not modelled here: revocation of a delayed bank transfer. ATM and counter transfers to another
 person's account can be delayed by 24 hours ("delayed" mode, or 2 hours in "ordinary" mode) and

@@ -3,10 +3,13 @@
 Installed with the ``testing`` extra. The package also registers these with hypothesis through an
 entry point, so ``st.from_type(Money)`` works without importing this module:
 
+```pycon
 >>> from hypothesis import find, strategies as st
 >>> from icbc_wallet import Money
 >>> find(st.from_type(Money), lambda money: money.is_positive())
 Money('0.01', 'CNY')
+
+```
 """
 
 from __future__ import annotations
