@@ -7,7 +7,10 @@ dependency groups), so a fresh machine needs only Python and nox.
 from __future__ import annotations
 
 import os
+import platform
+import re
 import shutil
+import subprocess
 
 import nox
 
@@ -16,6 +19,26 @@ nox.options.reuse_existing_virtualenvs = False
 # A Python the machine lacks is skipped, even on CI (nox would otherwise fail when CI is set).
 nox.options.error_on_missing_interpreters = False
 
+
+def _expose_pyenv_pythons() -> None:
+    """Let pyenv's shims answer for every installed 3.11-3.13, not only the global version.
+
+    Without this, ``python3.12`` exists as a shim but refuses to run, and nox would skip a
+    Python the machine does have.
+    """
+    pyenv = shutil.which("pyenv")
+    if pyenv is None or "PYENV_VERSION" in os.environ:
+        return
+    listed = subprocess.run(
+        [pyenv, "versions", "--bare"], capture_output=True, text=True, check=False
+    )
+    wanted = [v for v in listed.stdout.split() if re.fullmatch(r"3\.1[1-3]\.\d+", v)]
+    current = platform.python_version()
+    if wanted:
+        os.environ["PYENV_VERSION"] = ":".join([current, *(v for v in wanted if v != current)])
+
+
+_expose_pyenv_pythons()
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = ["3.11", "3.12", "3.13"]
 # Branch coverage floor for the pure core (domain/ and policies/), checked in `tests`.
