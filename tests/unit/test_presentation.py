@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from icbc_wallet import APPROVED, Approved, DeclineReason, Declined, Money
+from icbc_wallet import APPROVED, Approved, Declined, DeclineReason, Money
 from icbc_wallet.presentation import explain, format_money
 
 
