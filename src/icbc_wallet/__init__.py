@@ -18,19 +18,9 @@ from icbc_wallet.domain.calendar import (
     NoHolidays,
 )
 from icbc_wallet.domain.decisions import APPROVED, Approved, Decision, Declined, DeclineReason
-from icbc_wallet.domain.fees import (
-    Channel,
-    FeeBracket,
-    FeeCharging,
-    FeeLine,
-    FeeQuote,
-    FeeRule,
-    FeeSchedule,
-    FreeQuota,
-    OperationKind,
-    QuotaPeriod,
-    Waiver,
-)
+from icbc_wallet.domain.fee_quotes import FeeLine, FeeQuote
+from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
+from icbc_wallet.domain.fees import FeeSchedule, Waiver
 from icbc_wallet.domain.limits import (
     Limit,
     LimitSchedule,
@@ -40,6 +30,7 @@ from icbc_wallet.domain.limits import (
     TierLimits,
 )
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money, total
+from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.refunds import RefundCounting, RefundWindow
 from icbc_wallet.domain.rounding import Rounding
 from icbc_wallet.errors import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import decimal
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypedDict
 
@@ -11,27 +11,21 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from icbc_wallet.domain.calendar import (
-    DEFAULT_BUSINESS_ZONE,
-    FixedHolidays,
-    HolidayCalendar,
-    NoHolidays,
-)
-from icbc_wallet.domain.fees import (
-    Channel,
-    FeeBracket,
-    FeeCharging,
-    FeeQuote,
-    FeeRule,
-    FeeSchedule,
-    FreeQuota,
-    OperationKind,
-    QuotaPeriod,
-    Waiver,
-)
+from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE, HolidayCalendar
+from icbc_wallet.domain.fee_quotes import FeeQuote
+from icbc_wallet.domain.fee_rules import FeeCharging, FeeRule
+from icbc_wallet.domain.fees import FeeSchedule, Waiver
 from icbc_wallet.domain.money import Money
-from icbc_wallet.domain.rounding import Rounding
-from icbc_wallet.errors import InvalidFeeScheduleError
+from icbc_wallet.domain.operations import Channel, OperationKind
+from icbc_wallet.testing.strategies import (
+    aware_datetimes,
+    channels,
+    fee_rules,
+    fee_schedules,
+    holiday_calendars,
+    operation_kinds,
+    waivers,
+)
 
 
 class QuoteOptions(TypedDict):
@@ -43,153 +37,29 @@ class QuoteOptions(TypedDict):
     calendar: HolidayCalendar
 
 
-# -- strategies (to move to icbc_wallet.testing.strategies) -----------------------------------
-
 MAX_AMOUNT_MINOR = 10**10  # one hundred million yuan
-YEAR_START = datetime(2026, 1, 1)
-YEAR_END = datetime(2026, 12, 31, 23, 59)
 
-
-def operation_kinds() -> st.SearchStrategy[OperationKind]:
-    return st.sampled_from(OperationKind)
-
-
-def channels() -> st.SearchStrategy[Channel | None]:
-    return st.none() | st.sampled_from(Channel)
-
-
-def instants_2026() -> st.SearchStrategy[datetime]:
-    """Aware instants in 2026, in the business zone, UTC, any IANA zone or a fixed offset."""
-    return _INSTANTS_2026
-
-
-def rates() -> st.SearchStrategy[Decimal]:
-    """Fee rates from 0 to 20%, to the thousandth of a percent."""
-    return st.decimals(min_value=0, max_value=Decimal("0.2"), places=5)
-
-
-def discounts() -> st.SearchStrategy[Decimal]:
-    """1 (a full waiver) or a promotion's fraction in (0, 1)."""
-    return st.just(Decimal(1)) | st.decimals(Decimal("0.0001"), Decimal("0.9999"), places=4)
+# Built once, at import: the shipped waivers are dated in 2026, so quotes happen then too.
+INSTANTS_2026 = aware_datetimes(datetime(2026, 1, 1), datetime(2026, 12, 31, 23, 59))
+OPTIONAL_CHANNELS = st.none() | channels()
+USED = st.none() | st.integers(0, 10**7).map(Money.from_minor)
+AMOUNTS = st.integers(1, MAX_AMOUNT_MINOR)
 
 
 def cny(minor: int) -> Money:
     return Money.from_minor(minor)
 
 
-# Built once, at import: hypothesis re-validates strategies built inside composites on every draw.
-_OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
-_INSTANTS_2026 = st.datetimes(
-    YEAR_START,
-    YEAR_END,
-    timezones=st.sampled_from([DEFAULT_BUSINESS_ZONE, UTC]) | st.timezones() | _OFFSETS,
-)
-_KINDS, _CHANNELS = operation_kinds(), channels()
-_BRACKET_ENDS = st.sets(st.integers(1, 10**8), max_size=3)
-_FLATS = st.lists(st.integers(0, 10_000), min_size=4, max_size=4)
-_RATES = st.lists(rates(), min_size=4, max_size=4)
-_BOUNDS = st.tuples(st.integers(0, 5_000), st.integers(0, 5_000), st.booleans(), st.booleans())
-_QUOTAS = st.none() | st.builds(
-    FreeQuota, st.integers(1, 10**7).map(cny), st.sampled_from(QuotaPeriod)
-)
-_CHARGINGS, _ROUNDINGS = st.sampled_from(FeeCharging), st.sampled_from(Rounding)
-_OPTIONAL_INSTANTS = st.none() | _INSTANTS_2026
-_WAIVER_KINDS = st.none() | st.frozensets(_KINDS, min_size=1)
-_NAMES = st.text(min_size=1, max_size=8)
-_DISCOUNTS = discounts()
-_PAIRS = st.sets(st.tuples(_KINDS, _CHANNELS), max_size=6)
-_CALENDARS: st.SearchStrategy[HolidayCalendar] = st.just(NoHolidays()) | st.sets(
-    st.dates(date(2025, 12, 31), date(2027, 1, 1)), max_size=60
-).map(FixedHolidays.of)
-_USED = st.none() | st.integers(0, 10**7).map(cny)
-_AMOUNTS = st.integers(1, MAX_AMOUNT_MINOR)
-
-
-@st.composite
-def fee_rules(
-    draw: st.DrawFn,
-    kind: OperationKind | None = None,
-    channel: Channel | st.SearchStrategy[Channel | None] | None = None,
-) -> FeeRule:
-    """A valid rule: 1-4 whole-amount brackets, optional min/max/quota, any charging and rounding.
-
-    Flats and rates are drawn freely; when that makes the fee drop at a boundary (the rule is
-    refused), they are sorted, which always gives a valid rule.
-    """
-    ends = sorted(draw(_BRACKET_ENDS))
-    count = len(ends) + 1
-    flats, bracket_rates = draw(_FLATS)[:count], draw(_RATES)[:count]
-    first, second, has_minimum, has_maximum = draw(_BOUNDS)
-    low, high = sorted((first, second))
-    chosen_kind = draw(_KINDS) if kind is None else kind
-    chosen_channel = draw(channel) if isinstance(channel, st.SearchStrategy) else channel
-    quota, charging, rounding = draw(_QUOTAS), draw(_CHARGINGS), draw(_ROUNDINGS)
-
-    def build(flat_minors: list[int], fractions: list[Decimal]) -> FeeRule:
-        uppers: list[Money | None] = [cny(end) for end in ends]
-        brackets = [
-            FeeBracket(upper, cny(flat), rate)
-            for upper, flat, rate in zip([*uppers, None], flat_minors, fractions, strict=True)
-        ]
-        return FeeRule(
-            chosen_kind,
-            brackets,
-            channel=chosen_channel,
-            minimum=cny(low) if has_minimum else None,
-            maximum=cny(high) if has_maximum else None,
-            quota=quota,
-            charging=charging,
-            rounding=rounding,
-        )
-
-    try:
-        return build(flats, bracket_rates)
-    except InvalidFeeScheduleError:
-        return build(sorted(flats), sorted(bracket_rates))
-
-
-@st.composite
-def waivers(draw: st.DrawFn, discount: st.SearchStrategy[Decimal] = _DISCOUNTS) -> Waiver:
-    """A valid waiver or promotion, dated within 2026 or open-ended, for some kinds or all."""
-    starts, ends = draw(_OPTIONAL_INSTANTS), draw(_OPTIONAL_INSTANTS)
-    if starts is not None and ends is not None and ends <= starts:
-        starts, ends = ends, starts + timedelta(microseconds=1)
-    return Waiver(
-        draw(_NAMES),
-        starts=starts,
-        ends=ends,
-        kinds=draw(_WAIVER_KINDS),
-        holidays_only=draw(st.booleans()),
-        discount=draw(discount),
-    )
-
-
-_WAIVER_LISTS = st.lists(waivers(), max_size=3)
-
-
-@st.composite
-def fee_schedules(draw: st.DrawFn) -> FeeSchedule:
-    """A valid schedule: one rule for each of some distinct (kind, channel) pairs, and waivers."""
-    pairs = sorted(draw(_PAIRS), key=str)
-    rules = [draw(fee_rules(kind, channel)) for kind, channel in pairs]
-    return FeeSchedule(rules, draw(_WAIVER_LISTS))
-
-
-def holiday_calendars() -> st.SearchStrategy[HolidayCalendar]:
-    """No holidays, or up to 60 fixed dates around 2026."""
-    return _CALENDARS
-
-
 @st.composite
 def quote_requests(draw: st.DrawFn) -> tuple[OperationKind, Money, QuoteOptions]:
     """(kind, amount, keyword arguments of ``quote``) for a schedule's ``quote``."""
     options: QuoteOptions = {
-        "now": draw(_INSTANTS_2026),
-        "channel": draw(_CHANNELS),
-        "quota_used": draw(_USED),
-        "calendar": draw(_CALENDARS),
+        "now": draw(INSTANTS_2026),
+        "channel": draw(OPTIONAL_CHANNELS),
+        "quota_used": draw(USED),
+        "calendar": draw(holiday_calendars()),
     }
-    return draw(_KINDS), cny(draw(_AMOUNTS)), options
+    return draw(operation_kinds()), cny(draw(AMOUNTS)), options
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -273,12 +143,12 @@ def test_a_fee_respects_the_minimum_and_maximum_when_charged_without_a_full_waiv
 
 
 @given(
-    fee_rules(channel=channels()),
+    fee_rules(channel=OPTIONAL_CHANNELS),
     st.lists(waivers(), max_size=2),
-    st.integers(1, MAX_AMOUNT_MINOR),
-    st.integers(1, MAX_AMOUNT_MINOR),
-    _USED,
-    instants_2026(),
+    AMOUNTS,
+    AMOUNTS,
+    USED,
+    INSTANTS_2026,
 )
 def test_a_fee_never_decreases_as_the_amount_grows_within_a_rule(
     rule: FeeRule,
@@ -297,7 +167,7 @@ def test_a_fee_never_decreases_as_the_amount_grows_within_a_rule(
     assert fees[0].fee <= fees[1].fee
 
 
-@given(fee_rules(), st.integers(1, MAX_AMOUNT_MINOR), quote_requests())
+@given(fee_rules(), AMOUNTS, quote_requests())
 def test_a_full_waiver_makes_the_fee_exactly_zero(
     rule: FeeRule, amount: int, request: tuple[OperationKind, Money, QuoteOptions]
 ) -> None:
@@ -385,3 +255,25 @@ def test_the_lines_add_up_to_the_fee(
     assert sum(fee_lines) == quote.fee_minor
     assert lines[0].label in {"no rule", "free quota", "gross"}
     assert all(line.amount.currency == schedule.currency for line in lines)
+
+
+# -- the shipped strategies ---------------------------------------------------------------------
+
+
+@given(st.from_type(FeeSchedule), st.from_type(FeeRule))
+def test_from_type_resolves_fee_schedules_and_rules(schedule: FeeSchedule, rule: FeeRule) -> None:
+    assert schedule.currency == rule.currency == "CNY"
+    assert rule.channel is None
+
+
+@given(
+    fee_schedules(currency="JPY"),
+    waivers(instants=st.datetimes(timezones=st.just(UTC))),
+    fee_rules(channel=Channel.PC),
+)
+def test_fee_strategies_take_a_currency_dates_and_a_channel(
+    schedule: FeeSchedule, waiver: Waiver, rule: FeeRule
+) -> None:
+    assert all(rule.currency == "JPY" for rule in schedule.rules)
+    assert waiver.starts is None or waiver.ends is None or waiver.starts < waiver.ends
+    assert rule.channel is Channel.PC

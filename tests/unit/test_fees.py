@@ -12,20 +12,11 @@ from icbc_wallet.domain.calendar import (
     HolidayCalendar,
     NoHolidays,
 )
-from icbc_wallet.domain.fees import (
-    Channel,
-    FeeBracket,
-    FeeCharging,
-    FeeLine,
-    FeeQuote,
-    FeeRule,
-    FeeSchedule,
-    FreeQuota,
-    OperationKind,
-    QuotaPeriod,
-    Waiver,
-)
+from icbc_wallet.domain.fee_quotes import FeeLine, FeeQuote
+from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
+from icbc_wallet.domain.fees import FeeSchedule, Waiver
 from icbc_wallet.domain.money import Money
+from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.rounding import Rounding
 from icbc_wallet.errors import (
     CurrencyMismatchError,

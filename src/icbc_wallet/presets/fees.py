@@ -10,8 +10,8 @@ WeChat Pay, withdrawing 2,000 with the whole 1,000 lifetime quota left: (2,000 -
 ```pycon
 >>> from datetime import datetime
 >>> from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE
->>> from icbc_wallet.domain.fees import Channel, OperationKind
 >>> from icbc_wallet.domain.money import Money
+>>> from icbc_wallet.domain.operations import Channel, OperationKind
 >>> now = datetime(2026, 5, 1, 12, tzinfo=DEFAULT_BUSINESS_ZONE)
 >>> quote = WECHAT_WITHDRAWAL_2016.quote(OperationKind.WITHDRAWAL, Money.of(2000), now=now)
 >>> print(quote.fee, quote.total_debit, quote.quota_remaining)
@@ -57,16 +57,10 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from icbc_wallet.domain.fees import (
-    Channel,
-    FeeBracket,
-    FeeRule,
-    FeeSchedule,
-    FreeQuota,
-    OperationKind,
-    QuotaPeriod,
-)
+from icbc_wallet.domain.fee_rules import FeeBracket, FeeRule, FreeQuota, QuotaPeriod
+from icbc_wallet.domain.fees import FeeSchedule
 from icbc_wallet.domain.money import Money
+from icbc_wallet.domain.operations import Channel, OperationKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -27,12 +27,14 @@ def register() -> None:
     """Register a strategy for each shipped value object."""
     from hypothesis import strategies as st  # noqa: PLC0415
 
-    from icbc_wallet.domain import limits, money, refunds  # noqa: PLC0415
+    from icbc_wallet.domain import fee_rules, fees, limits, money, refunds  # noqa: PLC0415
 
     for value_type, strategy_name in (
         (money.Money, "moneys"),
         (limits.Limit, "limits"),
         (limits.LimitSchedule, "limit_schedules"),
         (refunds.RefundWindow, "refund_windows"),
+        (fee_rules.FeeRule, "fee_rules"),
+        (fees.FeeSchedule, "fee_schedules"),
     ):
         st.register_type_strategy(value_type, _lazy(strategy_name))

@@ -14,24 +14,37 @@ Money('0.01', 'CNY')
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from icbc_wallet.domain.calendar import FixedHolidays, HolidayCalendar, NoHolidays
+from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
+from icbc_wallet.domain.fees import FeeSchedule, Waiver
 from icbc_wallet.domain.limits import Limit, LimitSchedule, LimitUsage, PaymentMethod, TierLimits
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money
+from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.refunds import MAX_REFUND_WINDOW_DAYS, RefundCounting, RefundWindow
+from icbc_wallet.domain.rounding import Rounding
+from icbc_wallet.errors import InvalidFeeScheduleError
 
 __all__ = [
     "aware_datetimes",
+    "channels",
+    "fee_rules",
+    "fee_schedules",
+    "holiday_calendars",
     "limit_schedules",
     "limit_usages",
     "limits",
     "moneys",
+    "operation_kinds",
     "payment_methods",
     "positive_moneys",
     "refund_windows",
+    "waivers",
 ]
 
 _MAX_CAP_MINOR = 10**11  # one billion yuan: large enough for any retail cap, far below the maximum
@@ -170,3 +183,138 @@ def refund_windows(
         counting=st.sampled_from(RefundCounting),
         zone=zones,
     )
+
+
+# -- fees ---------------------------------------------------------------------------------------
+# Built once, at import: hypothesis re-validates strategies built inside composites on every draw,
+# and st.timezones() is costly to set up.
+
+_KINDS = st.sampled_from(OperationKind)
+_CHANNELS = st.sampled_from(Channel)
+_INSTANTS_2026 = aware_datetimes(datetime(2026, 1, 1), datetime(2026, 12, 31, 23, 59))
+_OPTIONAL_INSTANTS_2026 = st.none() | _INSTANTS_2026
+_BRACKET_ENDS = st.sets(st.integers(1, 10**8), max_size=3)
+_FLATS = st.lists(st.integers(0, 10_000), min_size=4, max_size=4)
+# fee rates from 0 to 20%, to the thousandth of a percent
+_RATES = st.lists(
+    st.decimals(min_value=0, max_value=Decimal("0.2"), places=5), min_size=4, max_size=4
+)
+_BOUNDS = st.tuples(st.integers(0, 5_000), st.integers(0, 5_000), st.booleans(), st.booleans())
+_QUOTAS = st.none() | st.tuples(st.integers(1, 10**7), st.sampled_from(QuotaPeriod))
+_CHARGINGS, _ROUNDINGS = st.sampled_from(FeeCharging), st.sampled_from(Rounding)
+_WAIVER_KINDS = st.none() | st.frozensets(_KINDS, min_size=1)
+_WAIVER_NAMES = st.text(min_size=1, max_size=8)
+# 1 (a full waiver) or a promotion's fraction in (0, 1)
+_DISCOUNTS = st.just(Decimal(1)) | st.decimals(Decimal("0.0001"), Decimal("0.9999"), places=4)
+_PAIRS = st.sets(st.tuples(_KINDS, st.none() | _CHANNELS), max_size=6)
+_CALENDARS: st.SearchStrategy[HolidayCalendar] = st.just(NoHolidays()) | st.sets(
+    st.dates(date(2025, 12, 31), date(2027, 1, 1)), max_size=60
+).map(FixedHolidays.of)
+
+
+def operation_kinds() -> st.SearchStrategy[OperationKind]:
+    """Any operation kind."""
+    return _KINDS
+
+
+def channels() -> st.SearchStrategy[Channel]:
+    """Any channel.
+
+    Where None (any channel) is allowed too, as for a rule's or a quote's channel, combine it:
+    ``st.none() | channels()``.
+    """
+    return _CHANNELS
+
+
+@st.composite
+def fee_rules(
+    draw: st.DrawFn,
+    kind: OperationKind | None = None,
+    channel: Channel | st.SearchStrategy[Channel | None] | None = None,
+    currency: str = DEFAULT_CURRENCY,
+) -> FeeRule:
+    """A valid :class:`FeeRule`: 1-4 brackets, optional min/max/quota, any charging and rounding.
+
+    ``kind`` is drawn when None; ``channel`` is a channel, a strategy of them, or None (the rule
+    prices any channel). Flats and rates are drawn freely; when that makes the fee drop at a
+    bracket's end (the rule is refused), they are sorted, which always gives a valid rule.
+    """
+    ends = sorted(draw(_BRACKET_ENDS))
+    count = len(ends) + 1
+    flats, bracket_rates = draw(_FLATS)[:count], draw(_RATES)[:count]
+    first, second, has_minimum, has_maximum = draw(_BOUNDS)
+    low, high = sorted((first, second))
+    chosen_kind = draw(_KINDS) if kind is None else kind
+    chosen_channel = draw(channel) if isinstance(channel, st.SearchStrategy) else channel
+    quota_drawn, charging, rounding = draw(_QUOTAS), draw(_CHARGINGS), draw(_ROUNDINGS)
+
+    def money(minor: int) -> Money:
+        return Money.from_minor(minor, currency)
+
+    quota = None if quota_drawn is None else FreeQuota(money(quota_drawn[0]), quota_drawn[1])
+
+    def build(flat_minors: list[int], fractions: list[Decimal]) -> FeeRule:
+        uppers: list[Money | None] = [money(end) for end in ends]
+        brackets = [
+            FeeBracket(upper, money(flat), rate)
+            for upper, flat, rate in zip([*uppers, None], flat_minors, fractions, strict=True)
+        ]
+        return FeeRule(
+            chosen_kind,
+            brackets,
+            channel=chosen_channel,
+            minimum=money(low) if has_minimum else None,
+            maximum=money(high) if has_maximum else None,
+            quota=quota,
+            charging=charging,
+            rounding=rounding,
+        )
+
+    try:
+        return build(flats, bracket_rates)
+    except InvalidFeeScheduleError:
+        return build(sorted(flats), sorted(bracket_rates))
+
+
+@st.composite
+def waivers(
+    draw: st.DrawFn,
+    discount: st.SearchStrategy[Decimal] = _DISCOUNTS,
+    instants: st.SearchStrategy[datetime] | None = None,
+) -> Waiver:
+    """A valid :class:`Waiver` or promotion, for some kinds or all, on holidays only or not.
+
+    ``discount`` defaults to 1 (a full waiver) or a promotion's fraction. ``starts`` and ``ends``
+    are drawn from ``instants`` (by default, aware instants in 2026) or left open.
+    """
+    optional = _OPTIONAL_INSTANTS_2026 if instants is None else st.none() | instants
+    starts, ends = draw(optional), draw(optional)
+    if starts is not None and ends is not None and ends <= starts:
+        starts, ends = ends, starts + timedelta(microseconds=1)
+    return Waiver(
+        draw(_WAIVER_NAMES),
+        starts=starts,
+        ends=ends,
+        kinds=draw(_WAIVER_KINDS),
+        holidays_only=draw(st.booleans()),
+        discount=draw(discount),
+    )
+
+
+_WAIVER_LISTS = st.lists(waivers(), max_size=3)
+
+
+@st.composite
+def fee_schedules(draw: st.DrawFn, currency: str = DEFAULT_CURRENCY) -> FeeSchedule:
+    """A valid :class:`FeeSchedule`: a rule for each of a few (kind, channel) pairs, and waivers.
+
+    Up to six distinct pairs, each priced by :func:`fee_rules`, and up to three :func:`waivers`.
+    """
+    pairs = sorted(draw(_PAIRS), key=str)
+    rules = [draw(fee_rules(kind, channel, currency)) for kind, channel in pairs]
+    return FeeSchedule(rules, draw(_WAIVER_LISTS), currency=currency)
+
+
+def holiday_calendars() -> st.SearchStrategy[HolidayCalendar]:
+    """No holidays, or up to 60 fixed dates from 31 December 2025 to 1 January 2027."""
+    return _CALENDARS
