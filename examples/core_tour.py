@@ -6,11 +6,21 @@ wallet would decide for a few everyday operations, using the shipped real-world 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from icbc_wallet import LimitUsage, Money, PaymentMethod, check_limit
+from icbc_wallet import (
+    Channel,
+    LimitUsage,
+    Money,
+    OperationKind,
+    PaymentMethod,
+    check_limit,
+    check_refund,
+)
 from icbc_wallet.presentation import explain, format_money
+from icbc_wallet.presets.fees import BIG_FIVE_TRANSFERS_2016, WECHAT_WITHDRAWAL_2016
 from icbc_wallet.presets.limits import ARTICLE_DEFAULTS, ECNY_2021
+from icbc_wallet.presets.refunds import ARTICLE_REFUND_WINDOW
 
 
 def main() -> None:
@@ -38,6 +48,40 @@ def main() -> None:
         ECNY_2021, "WL04", PaymentMethod.WITHDRAWAL, LimitUsage(), Money.of("10"), now
     )
     print(f"withdraw 10 -> {explain(decision, 'en_US')}")
+
+    print("\n== Fees: a WeChat withdrawal of 2,000 with 1,000 of free quota left ==")
+    quote = WECHAT_WITHDRAWAL_2016.quote(
+        OperationKind.WITHDRAWAL, Money.of("2000"), now=now, quota_used=Money.of("0")
+    )
+    for line in quote.lines:
+        print(f"  {line.label:<22} {format_money(line.amount, 'en_US'):>12}  {line.detail}")
+    print(
+        f"  fee {format_money(quote.fee, 'en_US')}, leaves the wallet: {format_money(quote.total_debit, 'en_US')}"
+    )
+    quote = WECHAT_WITHDRAWAL_2016.quote(
+        OperationKind.WITHDRAWAL, Money.of("2000"), now=now, quota_used=Money.of("1000")
+    )
+    print(f"  with the quota already used up: fee {format_money(quote.fee, 'en_US')}")
+
+    print("\n== Fees: the same 20,000 transfer on mobile and on PC (big-five banks, 2016) ==")
+    for channel in (Channel.MOBILE, Channel.PC):
+        quote = BIG_FIVE_TRANSFERS_2016.quote(
+            OperationKind.TRANSFER, Money.of("20000"), now=now, channel=channel
+        )
+        print(f"  {channel.value:<6} fee {format_money(quote.fee, 'en_US')}")
+
+    print("\n== Refunds: 7 days from the transaction (the article) ==")
+    bought = now - timedelta(days=3)
+    for requested, refunded in (("60", "0"), ("50", "60")):
+        decision = check_refund(
+            ARTICLE_REFUND_WINDOW,
+            transacted_at=bought,
+            captured=Money.of("100"),
+            refunded=Money.of(refunded),
+            requested=Money.of(requested),
+            now=now,
+        )
+        print(f"  refund {requested} after {refunded} refunded -> {explain(decision, 'en_US')}")
 
 
 if __name__ == "__main__":
