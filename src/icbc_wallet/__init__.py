@@ -21,18 +21,12 @@ from icbc_wallet.domain.decisions import APPROVED, Approved, Decision, Declined,
 from icbc_wallet.domain.fee_quotes import FeeLine, FeeQuote
 from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
 from icbc_wallet.domain.fees import FeeSchedule, Waiver
-from icbc_wallet.domain.limits import (
-    Limit,
-    LimitSchedule,
-    LimitUsage,
-    LimitWindow,
-    PaymentMethod,
-    TierLimits,
-)
+from icbc_wallet.domain.limits import Limit, LimitSchedule, LimitWindow, PaymentMethod, TierLimits
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money, total
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.refunds import RefundCounting, RefundWindow
 from icbc_wallet.domain.rounding import Rounding
+from icbc_wallet.domain.usage import LimitUsage
 from icbc_wallet.errors import (
     AmountOutOfRangeError,
     AmountPrecisionError,
@@ -46,6 +40,7 @@ from icbc_wallet.errors import (
     InvalidRefundWindowError,
     NaiveDatetimeError,
     UnknownCurrencyError,
+    UnknownPaymentMethodError,
     UnknownTierError,
     WalletError,
 )
@@ -98,6 +93,7 @@ __all__ = [
     "Rounding",
     "TierLimits",
     "UnknownCurrencyError",
+    "UnknownPaymentMethodError",
     "UnknownTierError",
     "Waiver",
     "WalletError",

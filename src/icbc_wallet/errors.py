@@ -25,6 +25,7 @@ __all__ = [
     "InvalidRefundWindowError",
     "NaiveDatetimeError",
     "UnknownCurrencyError",
+    "UnknownPaymentMethodError",
     "UnknownTierError",
     "WalletError",
 ]
@@ -68,6 +69,10 @@ class NaiveDatetimeError(WalletError, ValueError):
 
 class InvalidLimitScheduleError(WalletError, ValueError):
     """A limit schedule is inconsistent (for example a daily cap below the per-transaction cap)."""
+
+
+class UnknownPaymentMethodError(WalletError, ValueError):
+    """A payment method is not one of :class:`~icbc_wallet.domain.limits.PaymentMethod`."""
 
 
 class UnknownTierError(WalletError, LookupError):

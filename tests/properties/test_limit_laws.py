@@ -24,11 +24,17 @@ from icbc_wallet.testing.strategies import aware_datetimes, limit_schedules, pay
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 12, 20, tzinfo=UTC)
 
-payments = st.lists(
+# A step: move the clock forward, then pay (check and record at now), record a late event
+# (stamped up to two days back, not checked: a replayed or late-captured hold), or release one
+# of the earlier records (a voided hold).
+steps = st.lists(
     st.tuples(
-        st.timedeltas(timedelta(0), timedelta(hours=30)),  # gap since the previous attempt
+        st.timedeltas(timedelta(0), timedelta(hours=30)),
+        st.sampled_from(["pay", "pay", "pay", "late", "release"]),
         payment_methods(),
         st.integers(1, 10**9),  # minor units
+        st.timedeltas(timedelta(0), timedelta(days=2)),  # how late a late event is
+        st.integers(0, 10**6),  # which earlier record to release
     ),
     max_size=40,
 )
@@ -69,36 +75,53 @@ def _oracle_fits(
     return True
 
 
-@settings(max_examples=150)
-@given(limit_schedules(), st.data(), payments)
-def test_the_check_agrees_with_rereading_history_and_no_cap_is_ever_exceeded(
+@settings(max_examples=200)
+@given(limit_schedules(), st.data(), steps)
+def test_the_check_agrees_with_rereading_history_whatever_the_order_of_events(
     schedule: LimitSchedule,
     data: st.DataObject,
-    attempts: list[tuple[timedelta, PaymentMethod, int]],
+    script: list[tuple[timedelta, str, PaymentMethod, int, timedelta, int]],
 ) -> None:
     tier = schedule.tiers[data.draw(st.integers(0, len(schedule.tiers) - 1))]
     usage = LimitUsage()
     history: list[tuple[datetime, PaymentMethod, int]] = []
+    only_checked = True
     now = START
-    for gap, method, minor in attempts:
+    for gap, action, method, minor, lateness, pick in script:
         now += gap
-        decision = check_limit(schedule, tier.name, method, usage, Money.from_minor(minor), now)
-        expected = method not in tier.disallowed and (
-            _oracle_fits(tier.method_limit(method), history, method, minor, now)
-            and _oracle_fits(tier.limit, history, None, minor, now)
-        )
-        assert (decision is APPROVED) == expected, (decision, history, minor, now)
-        if decision is APPROVED:
-            usage = usage.record(method, Money.from_minor(minor), now)
-            history.append((now, method, minor))
+        if action == "late":
+            when = now - lateness
+            usage = usage.record(method, Money.from_minor(minor), when)
+            history.append((when, method, minor))
+            only_checked = False
+        elif action == "release" and history:
+            when, held_by, held = history.pop(pick % len(history))
+            usage = usage.release(held_by, Money.from_minor(held), when)
         else:
-            assert isinstance(decision, Declined)
-            if decision.remaining is not None:
-                assert not decision.remaining.is_negative()
-        for window in LimitWindow:  # invariant: nothing recorded ever exceeds an effective cap
+            decision = check_limit(schedule, tier.name, method, usage, Money.from_minor(minor), now)
+            expected = method not in tier.disallowed and (
+                _oracle_fits(tier.method_limit(method), history, method, minor, now)
+                and _oracle_fits(tier.limit, history, None, minor, now)
+            )
+            assert (decision is APPROVED) == expected, (decision, history, minor, now)
+            if decision is APPROVED:
+                usage = usage.record(method, Money.from_minor(minor), now)
+                history.append((now, method, minor))
+            else:
+                assert isinstance(decision, Declined)
+                assert decision.remaining is None or not decision.remaining.is_negative()
+        for window in LimitWindow:
+            for scope in (None, *PaymentMethod):
+                spent = sum(
+                    amount
+                    for when, paid_by, amount in history
+                    if (scope is None or paid_by is scope) and _same_window(window, when, now)
+                )
+                if window is not LimitWindow.PER_TRANSACTION:
+                    assert usage.used(window, now, scope).minor == spent
             cap = tier.limit.effective_cap(window)
-            if cap is not None and window is not LimitWindow.PER_TRANSACTION:
-                assert usage.used(window, now) <= cap
+            if only_checked and cap is not None and window is not LimitWindow.PER_TRANSACTION:
+                assert usage.used(window, now) <= cap  # nothing checked ever exceeds a cap
 
 
 @given(limit_schedules(), payment_methods(), st.integers(1, 10**9), aware_datetimes())

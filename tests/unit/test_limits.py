@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,8 @@ from icbc_wallet import (
     NaiveDatetimeError,
     PaymentMethod,
     TierLimits,
+    UnknownCurrencyError,
+    UnknownPaymentMethodError,
     UnknownTierError,
     check_balance_cap,
     check_limit,
@@ -192,27 +195,6 @@ def test_a_lifetime_cap_keeps_counting_across_years() -> None:
     assert (decision.reason, decision.remaining) == (DeclineReason.LIFETIME_LIMIT, cny("100"))
 
 
-def test_releasing_a_hold_gives_the_headroom_back_in_its_own_window() -> None:
-    usage = pay(LimitUsage(), "1000")
-    assert isinstance(
-        check_limit(ARTICLE_DEFAULTS, "unverified", ONLINE, usage, cny("1"), NOON), Declined
-    )
-    released = usage.release(ONLINE, cny("300"), NOON)
-    assert released.used(LimitWindow.DAY, NOON) == cny("700")
-    assert released.used(LimitWindow.DAY, NOON, ONLINE) == cny("700")
-    next_day = NOON + timedelta(days=1)
-    late = pay(LimitUsage(), "50", next_day).release(ONLINE, cny("20"), NOON)
-    assert late.used(LimitWindow.DAY, next_day) == cny(
-        "50"
-    )  # yesterday's hold no longer counts today
-    assert late.used(LimitWindow.LIFETIME, next_day) == cny("30")
-
-
-def test_releasing_more_than_was_recorded_is_refused() -> None:
-    with pytest.raises(InvalidAmountError, match="more than was recorded"):
-        pay(LimitUsage(), "10").release(ONLINE, cny("10.01"), NOON)
-
-
 @pytest.mark.parametrize(
     ("call", "error"),
     [
@@ -301,7 +283,7 @@ def test_balance_cap_declines_a_credit_that_would_overflow_it() -> None:
         (lambda: LimitSchedule(()), "at least one tier"),
         (lambda: LimitSchedule((TierLimits("a"), TierLimits("a"))), "appears twice"),
         (lambda: TierLimits(""), "non-empty name"),
-        (lambda: TierLimits("a", balance_cap=Money.of("-1")), "must not be negative"),
+        (lambda: TierLimits("a", balance_cap=Money.of("-1")), "balance cap must be non-negative"),
         (
             lambda: TierLimits("a", methods={ONLINE: Limit()}, disallowed={ONLINE}),
             "both limited and disallowed",
@@ -362,6 +344,72 @@ def test_inconsistent_schedules_are_refused_with_a_precise_message(
     with pytest.raises(InvalidLimitScheduleError) as raised:
         build()  # type: ignore[operator]
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: TierLimits("a", disallowed="withdrawal"), "not the string 'withdrawal'"),  # type: ignore[arg-type]
+        (lambda: TierLimits("a", methods={"nfcc": Limit()}), "unknown payment method 'nfcc'"),  # type: ignore[dict-item]
+        (lambda: TierLimits("a", methods={ONLINE: "500"}), "must be a Limit, not '500'"),  # type: ignore[dict-item]
+        (lambda: TierLimits("a", methods=[ONLINE]), "must map PaymentMethod to Limit"),  # type: ignore[arg-type]
+        (lambda: TierLimits("a", limit="500"), "limit must be a Limit"),  # type: ignore[arg-type]
+        (lambda: TierLimits("a", balance_cap="500"), "balance cap must be non-negative Money"),  # type: ignore[arg-type]
+        (lambda: LimitSchedule(TierLimits("x")), "must be a sequence of TierLimits"),  # type: ignore[arg-type]
+        (lambda: LimitSchedule(("x",)), "every tier must be TierLimits"),  # type: ignore[arg-type]
+        (
+            lambda: LimitSchedule((TierLimits("x"),), zone="Asia/Shanghai"),  # type: ignore[arg-type]
+            "must be a zoneinfo.ZoneInfo",
+        ),
+    ],
+)
+def test_mistyped_schedule_parts_are_refused_at_construction(build: object, message: str) -> None:
+    with pytest.raises(
+        (InvalidLimitScheduleError, UnknownPaymentMethodError), match=re.escape(message)
+    ):
+        build()  # type: ignore[operator]
+
+
+def test_disallowed_methods_may_be_given_by_value() -> None:
+    assert TierLimits("a", disallowed=["withdrawal"]).disallowed == {PaymentMethod.WITHDRAWAL}  # type: ignore[list-item]
+
+
+def test_an_unknown_schedule_currency_is_refused() -> None:
+    with pytest.raises(UnknownCurrencyError):
+        LimitSchedule((TierLimits("x"),), currency="XYZ")
+
+
+def test_method_caps_are_compared_with_the_overall_cap_that_binds_them() -> None:
+    # Lower tier: NFC 2,000 a day but only 1,000 overall, so NFC can really use 1,000.
+    # Higher tier: NFC 1,500 under 5,000 overall is looser, not stricter.
+    schedule = LimitSchedule(
+        (
+            TierLimits(
+                "low", Limit.of(daily="1000"), methods={PaymentMethod.NFC: Limit.of(daily="2000")}
+            ),
+            TierLimits(
+                "high", Limit.of(daily="5000"), methods={PaymentMethod.NFC: Limit.of(daily="1500")}
+            ),
+        )
+    )
+    assert schedule.tier_names == ("low", "high")
+    with pytest.raises(
+        InvalidLimitScheduleError, match=r"effective nfc daily cap 900\.00 CNY < 1000\.00 CNY"
+    ):
+        LimitSchedule(
+            (
+                TierLimits(
+                    "low",
+                    Limit.of(daily="1000"),
+                    methods={PaymentMethod.NFC: Limit.of(daily="2000")},
+                ),
+                TierLimits(
+                    "high",
+                    Limit.of(daily="5000"),
+                    methods={PaymentMethod.NFC: Limit.of(daily="900")},
+                ),
+            )
+        )
 
 
 def test_a_stricter_higher_tier_is_accepted_when_explicitly_allowed() -> None:

@@ -22,8 +22,8 @@ from icbc_wallet import (
     total,
 )
 from icbc_wallet.domain.calendar import require_aware
-from icbc_wallet.domain.limits import WindowKeys
 from icbc_wallet.domain.money import MAX_MINOR_UNITS, currency_exponent
+from icbc_wallet.domain.usage import WindowKeys
 
 
 def _mismatched_add() -> object:

@@ -7,8 +7,7 @@ capped lower than a dynamic one) and the methods it may not use at all. A :class
 orders the tiers from the least to the most verified and refuses a schedule in which a higher tier
 is stricter than a lower one, unless told that is intended.
 
-Usage is kept as running totals per window (:class:`UsageTotals`, :class:`LimitUsage`), so a limit
-check costs the same after ten payments or a million. Windows are counted in the business zone.
+What a wallet has already spent is kept in :mod:`icbc_wallet.domain.usage`.
 
 ```pycon
 >>> article = Limit.of(per_transaction="500", daily="1000")
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
 from types import MappingProxyType
@@ -35,13 +33,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE, require_aware
+from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE
 from icbc_wallet.domain.decisions import DeclineReason
-from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money
+from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, currency_exponent
 from icbc_wallet.errors import (
-    CurrencyMismatchError,
-    InvalidAmountError,
     InvalidLimitScheduleError,
+    UnknownPaymentMethodError,
     UnknownTierError,
 )
 
@@ -49,12 +46,10 @@ __all__ = [
     "UNLIMITED",
     "Limit",
     "LimitSchedule",
-    "LimitUsage",
     "LimitWindow",
     "PaymentMethod",
     "TierLimits",
-    "UsageTotals",
-    "WindowKeys",
+    "parse_payment_method",
 ]
 
 
@@ -123,25 +118,21 @@ class PaymentMethod(StrEnum):
     """Moving wallet money out to a bank card."""
 
 
-@attrs.frozen
-class WindowKeys:
-    """Which business day, month and year an instant falls in (in the business zone).
+def parse_payment_method(value: PaymentMethod | str) -> PaymentMethod:
+    """Return the :class:`PaymentMethod` for a member or its value (``"static_qr"``).
 
-    Attributes:
-        day: proleptic ordinal of the business date.
-        month: ``year * 12 + month``.
-        year: the calendar year.
+    Raises:
+        UnknownPaymentMethodError: anything else, including member names such as ``"STATIC_QR"``.
     """
-
-    day: int
-    month: int
-    year: int
-
-    @classmethod
-    def at(cls, now: datetime, zone: ZoneInfo = DEFAULT_BUSINESS_ZONE) -> WindowKeys:
-        """The keys of the windows containing ``now`` (naive datetimes are refused)."""
-        local = require_aware(now, "now").astimezone(zone)
-        return cls(local.toordinal(), local.year * 12 + local.month, local.year)
+    if type(value) is PaymentMethod:
+        return value
+    try:
+        return PaymentMethod(value)
+    except ValueError:
+        known = ", ".join(repr(method.value) for method in PaymentMethod)
+        raise UnknownPaymentMethodError(
+            f"unknown payment method {value!r}; use a PaymentMethod or one of {known}"
+        ) from None
 
 
 def _validate_cap(
@@ -236,21 +227,47 @@ UNLIMITED: Final = Limit()
 
 
 def _freeze_methods(methods: Mapping[PaymentMethod, Limit]) -> Mapping[PaymentMethod, Limit]:
-    return MappingProxyType(dict(methods))
-
-
-def _freeze_totals(
-    totals: Mapping[PaymentMethod, UsageTotals],
-) -> Mapping[PaymentMethod, UsageTotals]:
-    return MappingProxyType(dict(totals))
+    if not isinstance(methods, Mapping):
+        raise InvalidLimitScheduleError(f"methods must map PaymentMethod to Limit, not {methods!r}")
+    frozen: dict[PaymentMethod, Limit] = {}
+    for method, limit in methods.items():
+        if type(limit) is not Limit:
+            raise InvalidLimitScheduleError(
+                f"the limit for {method!r} must be a Limit, not {limit!r}"
+            )
+        frozen[parse_payment_method(method)] = limit
+    return MappingProxyType(frozen)
 
 
 def _method_set(methods: Iterable[PaymentMethod]) -> frozenset[PaymentMethod]:
-    return frozenset(methods)
+    if isinstance(methods, str | bytes):  # a lone "withdrawal" would become a set of letters
+        raise InvalidLimitScheduleError(
+            f"disallowed must be a collection of payment methods, not the string {methods!r}"
+        )
+    return frozenset(parse_payment_method(method) for method in methods)
 
 
 def _tier_tuple(tiers: Iterable[TierLimits]) -> tuple[TierLimits, ...]:
-    return tuple(tiers)
+    if isinstance(tiers, TierLimits) or not isinstance(tiers, Iterable):
+        raise InvalidLimitScheduleError(
+            f"tiers must be a sequence of TierLimits, lowest first, not {tiers!r}"
+        )
+    result = tuple(tiers)
+    for tier in result:
+        if type(tier) is not TierLimits:
+            raise InvalidLimitScheduleError(f"every tier must be TierLimits, not {tier!r}")
+    return result
+
+
+def _validate_zone(_instance: object, _attribute: object, value: ZoneInfo) -> None:
+    if not isinstance(value, ZoneInfo):
+        raise InvalidLimitScheduleError(
+            f"zone must be a zoneinfo.ZoneInfo, not {value!r}; e.g. ZoneInfo('Asia/Shanghai')"
+        )
+
+
+def _validate_currency(_instance: object, _attribute: object, value: str) -> None:
+    currency_exponent(value)
 
 
 @attrs.frozen(eq=False)
@@ -276,8 +293,17 @@ class TierLimits:
     def __attrs_post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
             raise InvalidLimitScheduleError("a tier needs a non-empty name")
-        if self.balance_cap is not None and self.balance_cap.is_negative():
-            raise InvalidLimitScheduleError(f"tier {self.name!r}: balance cap must not be negative")
+        if type(self.limit) is not Limit:
+            raise InvalidLimitScheduleError(
+                f"tier {self.name!r}: limit must be a Limit, not {self.limit!r}"
+            )
+        if self.balance_cap is not None and (
+            type(self.balance_cap) is not Money or self.balance_cap.is_negative()
+        ):
+            raise InvalidLimitScheduleError(
+                f"tier {self.name!r}: balance cap must be non-negative Money or None, "
+                f"not {self.balance_cap!r}"
+            )
         overlap = self.disallowed & set(self.methods)
         if overlap:
             raise InvalidLimitScheduleError(
@@ -294,6 +320,15 @@ class TierLimits:
         if self.balance_cap is not None:
             found.add(self.balance_cap.currency)
         return {currency for currency in found if currency is not None}
+
+
+def _tighter(a: Money | None, b: Money | None) -> Money | None:
+    """The smaller of two caps (None is unlimited)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a.minor <= b.minor else b
 
 
 def _is_stricter(higher: Money | None, lower: Money | None) -> bool:
@@ -321,9 +356,9 @@ class LimitSchedule:
     """
 
     tiers: tuple[TierLimits, ...] = attrs.field(converter=_tier_tuple)
-    currency: str = DEFAULT_CURRENCY
+    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=_validate_currency)
     allow_stricter_higher_tiers: bool = False
-    zone: ZoneInfo = DEFAULT_BUSINESS_ZONE
+    zone: ZoneInfo = attrs.field(default=DEFAULT_BUSINESS_ZONE, validator=_validate_zone)
     name: str = ""
     description: str = ""
     _by_name: Mapping[str, TierLimits] = attrs.field(init=False, repr=False)
@@ -363,16 +398,16 @@ class LimitSchedule:
                 f"tier {higher.name!r} disallows {sorted(m.value for m in newly_disallowed)}, which the lower tier "
                 f"{lower.name!r} allows; pass allow_stricter_higher_tiers=True if this is intended"
             )
-        scopes: list[tuple[str, Limit, Limit]] = [("", higher.limit, lower.limit)]
-        for method in sorted(set(higher.methods) | set(lower.methods)):
-            if method in lower.disallowed:
-                continue
-            scopes.append((f"{method} ", higher.method_limit(method), lower.method_limit(method)))
-        for prefix, high_limit, low_limit in scopes:
-            for window in reversed(LimitWindow):  # widest first: name the cap that was set
-                high, low = high_limit.effective_cap(window), low_limit.effective_cap(window)
-                if _is_stricter(high, low):
-                    fail(f"effective {prefix}{window.label} cap", high, low)
+        methods = sorted((set(higher.methods) | set(lower.methods)) - lower.disallowed)
+        for window in reversed(LimitWindow):  # widest first: name the cap that was set
+            high, low = higher.limit.effective_cap(window), lower.limit.effective_cap(window)
+            if _is_stricter(high, low):
+                fail(f"effective {window.label} cap", high, low)
+            for method in methods:  # what a payment by this method may really use
+                method_high = _tighter(higher.method_limit(method).effective_cap(window), high)
+                method_low = _tighter(lower.method_limit(method).effective_cap(window), low)
+                if _is_stricter(method_high, method_low):
+                    fail(f"effective {method} {window.label} cap", method_high, method_low)
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -391,143 +426,3 @@ class LimitSchedule:
             raise UnknownTierError(
                 f"unknown tier {name!r}; this schedule has {list(self.tier_names)}"
             ) from None
-
-
-@attrs.frozen
-class UsageTotals:
-    """Running totals of spending in the current day, month and year, and since opening.
-
-    Totals are in minor units and tagged with the window they belong to; a total from an earlier
-    window counts as zero. Use :meth:`record` and :meth:`release` to get updated totals.
-    """
-
-    day: int = 0
-    day_used: int = 0
-    month: int = 0
-    month_used: int = 0
-    year: int = 0
-    year_used: int = 0
-    lifetime_used: int = 0
-
-    def used(self, keys: WindowKeys) -> tuple[int, int, int, int, int]:
-        """Minor units used per window (indexed by ``LimitWindow.value``) for the windows ``keys``."""
-        return (
-            0,
-            self.day_used if self.day == keys.day else 0,
-            self.month_used if self.month == keys.month else 0,
-            self.year_used if self.year == keys.year else 0,
-            self.lifetime_used,
-        )
-
-    def record(self, minor: int, keys: WindowKeys) -> UsageTotals:
-        """Totals after spending (or holding) ``minor`` units in the windows ``keys``."""
-        _, day, month, year, lifetime = self.used(keys)
-        return UsageTotals(
-            keys.day,
-            day + minor,
-            keys.month,
-            month + minor,
-            keys.year,
-            year + minor,
-            lifetime + minor,
-        )
-
-    def release(self, minor: int, keys: WindowKeys) -> UsageTotals:
-        """Totals after releasing ``minor`` units recorded at ``keys`` (a voided or expired hold).
-
-        Windows that have since rolled over are left alone: their totals no longer count.
-        """
-        return UsageTotals(
-            self.day,
-            self.day_used - minor if self.day == keys.day else self.day_used,
-            self.month,
-            self.month_used - minor if self.month == keys.month else self.month_used,
-            self.year,
-            self.year_used - minor if self.year == keys.year else self.year_used,
-            self.lifetime_used - minor,
-        )
-
-
-_NO_USAGE: Final = UsageTotals()
-
-
-@attrs.frozen(eq=True, hash=False)
-class LimitUsage:
-    """What a wallet has spent so far: overall, and per payment method.
-
-    ```pycon
-    >>> from datetime import datetime, timezone
-    >>> now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
-    >>> usage = LimitUsage().record(PaymentMethod.NFC, Money.of("20.00"), now)
-    >>> usage.used(LimitWindow.DAY, now).minor, usage.used(LimitWindow.DAY, now, PaymentMethod.ONLINE).minor
-    (2000, 0)
-
-    ```
-    """
-
-    overall: UsageTotals = _NO_USAGE
-    by_method: Mapping[PaymentMethod, UsageTotals] = attrs.field(
-        factory=dict, converter=_freeze_totals
-    )
-    currency: str = DEFAULT_CURRENCY
-
-    def totals(self, method: PaymentMethod | None = None) -> UsageTotals:
-        """Totals for ``method`` (or overall when None)."""
-        if method is None:
-            return self.overall
-        return self.by_method.get(method, _NO_USAGE)
-
-    def used(
-        self,
-        window: LimitWindow,
-        now: datetime,
-        method: PaymentMethod | None = None,
-        zone: ZoneInfo = DEFAULT_BUSINESS_ZONE,
-    ) -> Money:
-        """How much was spent in ``window`` as of ``now`` (overall, or with ``method``)."""
-        minor = self.totals(method).used(WindowKeys.at(now, zone))[window.value]
-        return Money._make(minor, self.currency)
-
-    def record(
-        self,
-        method: PaymentMethod,
-        amount: Money,
-        now: datetime,
-        zone: ZoneInfo = DEFAULT_BUSINESS_ZONE,
-    ) -> LimitUsage:
-        """Usage after an outflow (or a hold) of ``amount`` by ``method`` at ``now``."""
-        minor = self._minor(amount)
-        keys = WindowKeys.at(now, zone)
-        return self._with(
-            method, self.overall.record(minor, keys), self.totals(method).record(minor, keys)
-        )
-
-    def release(
-        self,
-        method: PaymentMethod,
-        amount: Money,
-        recorded_at: datetime,
-        zone: ZoneInfo = DEFAULT_BUSINESS_ZONE,
-    ) -> LimitUsage:
-        """Usage after releasing ``amount`` recorded at ``recorded_at`` (a voided or expired hold)."""
-        minor = self._minor(amount)
-        keys = WindowKeys.at(recorded_at, zone)
-        if minor > self.totals(method).lifetime_used:
-            raise InvalidAmountError(
-                f"cannot release {amount}: more than was recorded for {method}"
-            )
-        return self._with(
-            method, self.overall.release(minor, keys), self.totals(method).release(minor, keys)
-        )
-
-    def _minor(self, amount: Money) -> int:
-        if amount.currency != self.currency:
-            raise CurrencyMismatchError(f"usage is kept in {self.currency}, not {amount.currency}")
-        if not amount.is_positive():
-            raise InvalidAmountError(f"usage changes by a positive amount, not {amount}")
-        return amount.minor
-
-    def _with(self, method: PaymentMethod, overall: UsageTotals, totals: UsageTotals) -> LimitUsage:
-        by_method = dict(self.by_method)
-        by_method[method] = totals
-        return LimitUsage(overall, by_method, self.currency)

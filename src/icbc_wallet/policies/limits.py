@@ -27,14 +27,18 @@ from icbc_wallet.domain.calendar import require_aware
 from icbc_wallet.domain.decisions import APPROVED, Decision, Declined, DeclineReason
 from icbc_wallet.domain.limits import (
     LimitSchedule,
-    LimitUsage,
     LimitWindow,
     PaymentMethod,
-    UsageTotals,
-    WindowKeys,
+    parse_payment_method,
 )
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import CurrencyMismatchError, InvalidAmountError
+from icbc_wallet.domain.usage import LimitUsage, UsageTotals, WindowKeys
+from icbc_wallet.errors import (
+    AmountTypeError,
+    CurrencyMismatchError,
+    InvalidAmountError,
+    InvalidLimitScheduleError,
+)
 
 __all__ = ["check_balance_cap", "check_limit"]
 
@@ -68,10 +72,19 @@ def check_limit(
         InvalidAmountError: ``amount`` is not positive.
         NaiveDatetimeError: ``now`` has no timezone.
     """
+    if type(amount) is not Money:
+        raise AmountTypeError(f"amount must be Money, not {type(amount).__name__}")
+    if type(method) is not PaymentMethod:
+        method = parse_payment_method(method)
     currency = schedule.currency
     if amount.currency != currency or usage.currency != currency:
         raise CurrencyMismatchError(
-            f"cannot check {amount.currency} against a {currency} limit schedule"
+            f"cannot check {amount.currency} (usage in {usage.currency}) against a "
+            f"{currency} limit schedule"
+        )
+    if usage.zone is not schedule.zone and usage.zone.key != schedule.zone.key:
+        raise InvalidLimitScheduleError(
+            f"usage counts windows in {usage.zone.key} but the schedule in {schedule.zone.key}"
         )
     minor = amount.minor
     if minor <= 0:
@@ -131,6 +144,8 @@ def check_balance_cap(
         CurrencyMismatchError: the amounts are not in the schedule's currency.
         InvalidAmountError: ``incoming`` is not positive.
     """
+    if type(balance) is not Money or type(incoming) is not Money:
+        raise AmountTypeError("balance and incoming must be Money")
     if balance.currency != schedule.currency or incoming.currency != schedule.currency:
         raise CurrencyMismatchError(f"balance cap checks are in {schedule.currency}")
     if not incoming.is_positive():

@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from icbc_wallet.domain.calendar import FixedHolidays, HolidayCalendar, NoHolidays
 from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
 from icbc_wallet.domain.fees import FeeSchedule, Waiver
-from icbc_wallet.domain.limits import Limit, LimitSchedule, LimitUsage, PaymentMethod, TierLimits
+from icbc_wallet.domain.limits import Limit, LimitSchedule, PaymentMethod, TierLimits
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.refunds import MAX_REFUND_WINDOW_DAYS, RefundCounting, RefundWindow
 from icbc_wallet.domain.rounding import Rounding
+from icbc_wallet.domain.usage import LimitUsage
 from icbc_wallet.errors import InvalidFeeScheduleError
 
 __all__ = [
