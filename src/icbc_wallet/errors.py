@@ -18,7 +18,9 @@ __all__ = [
     "AmountTypeError",
     "CalendarOutOfRangeError",
     "CurrencyMismatchError",
+    "DatetimeTypeError",
     "InvalidAmountError",
+    "InvalidDatetimeError",
     "InvalidFeeScheduleError",
     "InvalidLimitScheduleError",
     "InvalidRateError",
@@ -27,6 +29,7 @@ __all__ = [
     "UnknownCurrencyError",
     "UnknownPaymentMethodError",
     "UnknownTierError",
+    "UnsupportedLocaleError",
     "WalletError",
 ]
 
@@ -65,6 +68,18 @@ class CurrencyMismatchError(WalletError, TypeError):
 
 class NaiveDatetimeError(WalletError, ValueError):
     """A datetime without a timezone was given where an instant is needed."""
+
+
+class DatetimeTypeError(WalletError, TypeError):
+    """Something other than a ``datetime`` (or ``date``) was given where one is needed."""
+
+
+class InvalidDatetimeError(WalletError, ValueError):
+    """An instant is impossible in context (for example a refund asked for before the payment)."""
+
+
+class UnsupportedLocaleError(WalletError, ValueError):
+    """A locale is unknown to Babel, so text cannot be formatted for it."""
 
 
 class InvalidLimitScheduleError(WalletError, ValueError):

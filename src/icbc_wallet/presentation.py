@@ -17,10 +17,12 @@ Human formatting lives here, never in ``__str__`` of domain values. Locale data 
 
 from __future__ import annotations
 
+from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 
 from icbc_wallet.domain.decisions import Approved, Decision, Declined
 from icbc_wallet.domain.money import Money
+from icbc_wallet.errors import UnsupportedLocaleError
 
 __all__ = ["explain", "format_money"]
 
@@ -32,10 +34,26 @@ def format_money(money: Money, locale: str = "zh_CN") -> str:
     """Format ``money`` for ``locale`` (``"zh_CN"``, ``"en_US"``, any Babel locale).
 
     Always shows exactly the currency's number of decimal places, never rounding them away.
+
+    Raises:
+        UnsupportedLocaleError: Babel does not know ``locale``.
     """
     return format_currency(
-        money.amount, money.currency, locale=locale, currency_digits=True, decimal_quantization=True
+        money.amount,
+        money.currency,
+        locale=_locale(locale),
+        currency_digits=True,
+        decimal_quantization=True,
     )
+
+
+def _locale(name: str) -> Locale:
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise UnsupportedLocaleError(
+            f"unknown locale {name!r}; use a Babel locale such as 'zh_CN' or 'en_US'"
+        ) from None
 
 
 def explain(decision: Decision, locale: str = "zh_CN") -> str:
@@ -49,11 +67,13 @@ def explain(decision: Decision, locale: str = "zh_CN") -> str:
 
     ```
     """
-    chinese = locale.lower().startswith("zh")
+    chinese = _locale(locale).language == "zh"
     if isinstance(decision, Approved):
         details = _details(decision.remaining, None, None, decision, locale, chinese)
         return ("批准" if chinese else "Approved") + details
     message = decision.reason.message("zh" if chinese else "en")
+    if decision.scope not in (None, "all"):  # a method's own cap, not the tier's overall one
+        message += f"（{decision.scope}）" if chinese else f" for {decision.scope}"
     details = _details(decision.remaining, decision.limit, decision.used, decision, locale, chinese)
     return ("拒绝：" if chinese else "Declined: ") + message + details
 

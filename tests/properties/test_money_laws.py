@@ -30,11 +30,6 @@ def test_the_canonical_string_parses_back_to_the_same_money(
     assert Money.of(money.amount, currency) == money
 
 
-@given(st.from_type(Money))
-def test_from_type_gives_valid_money(money: Money) -> None:
-    assert Money.from_minor(money.minor, money.currency) == money
-
-
 @given(small, st.lists(st.integers(0, 1000), min_size=1, max_size=12).filter(any))
 def test_allocate_conserves_the_total_and_stays_within_one_minor_unit(
     money: Money, ratios: list[int]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from icbc_wallet.adapters.holidays import ChineseHolidayCalendar
-from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE, HolidayCalendar
-from icbc_wallet.errors import CalendarOutOfRangeError, WalletError
+from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE, FixedHolidays, HolidayCalendar
+from icbc_wallet.errors import CalendarOutOfRangeError, DatetimeTypeError, WalletError
 
 CALENDAR = ChineseHolidayCalendar()
 
@@ -57,7 +57,11 @@ def test_an_ordinary_weekday_is_a_workday() -> None:
     assert not CALENDAR.is_holiday(date(2026, 10, 9))
 
 
-@pytest.mark.parametrize("day", [date(2030, 1, 1), date(2003, 12, 31)])
+# The first year after the data the installed chinesecalendar ships (2027 with 1.11).
+UNCOVERED = date(ChineseHolidayCalendar.supported_years().stop, 10, 1)
+
+
+@pytest.mark.parametrize("day", [UNCOVERED, date(2003, 12, 31)])
 def test_a_year_the_package_does_not_cover_raises_calendar_out_of_range(day: date) -> None:
     with pytest.raises(CalendarOutOfRangeError, match=f"no Chinese holiday data for {day.year}"):
         CALENDAR.is_holiday(day)
@@ -67,9 +71,9 @@ def test_a_year_the_package_does_not_cover_raises_calendar_out_of_range(day: dat
 
 def test_calendar_out_of_range_is_a_lookup_error_and_a_wallet_error() -> None:
     with pytest.raises(LookupError):
-        CALENDAR.is_holiday(date(2030, 10, 1))
+        CALENDAR.is_holiday(UNCOVERED)
     with pytest.raises(WalletError):
-        CALENDAR.is_holiday(date(2030, 10, 1))
+        CALENDAR.is_holiday(UNCOVERED)
 
 
 def test_the_error_names_the_years_supported() -> None:
@@ -88,3 +92,9 @@ def test_a_datetime_is_refused_because_its_date_depends_on_its_zone() -> None:
 def test_a_string_is_refused_as_a_type_error() -> None:
     with pytest.raises(TypeError, match="expected a date, not str"):
         CALENDAR.is_workday("2026-10-01")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["2026-10-01", datetime(2026, 10, 1, tzinfo=UTC)])
+def test_fixed_holidays_refuse_what_would_never_match_a_date(bad: object) -> None:
+    with pytest.raises(DatetimeTypeError, match="holidays must be dates"):
+        FixedHolidays.of([bad])  # type: ignore[list-item]

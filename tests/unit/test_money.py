@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import moneyed
 import pytest
@@ -12,6 +13,7 @@ from icbc_wallet import (
     AmountPrecisionError,
     AmountTypeError,
     CurrencyMismatchError,
+    DatetimeTypeError,
     InvalidAmountError,
     InvalidRateError,
     Money,
@@ -76,6 +78,21 @@ BAD_INPUT = [
     ("float rate", lambda: Money.of("1").multiply(0.5), InvalidRateError, ValueError),  # type: ignore[arg-type]
     ("float factor", lambda: Money.of("1") * 0.5, AmountTypeError, TypeError),  # type: ignore[operator]
     ("naive datetime", _naive_window, NaiveDatetimeError, ValueError),
+    ("tiny exponent", lambda: Money.of(Decimal("1E-99999999")), InvalidAmountError, ValueError),
+    ("huge int", lambda: Money.of(10**5000), AmountOutOfRangeError, ValueError),
+    ("very long text", lambda: Money.of("1" * 65), InvalidAmountError, ValueError),
+    (
+        "huge rate",
+        lambda: Money.of("1").multiply(Decimal("1E+99999999")),
+        InvalidRateError,
+        ValueError,
+    ),
+    ("Fraction factor", lambda: Money.of("1") * Fraction(1, 3), AmountTypeError, TypeError),  # type: ignore[operator]
+    ("total of one Money", lambda: total(Money.of("1")), AmountTypeError, TypeError),  # type: ignore[arg-type]
+    ("ratios as text", lambda: Money.of("1").allocate("13"), InvalidRateError, ValueError),
+    ("gold is not money", lambda: Money.of("1", "XAU"), UnknownCurrencyError, ValueError),
+    ("test currency", lambda: Money.of("1", "XXX"), UnknownCurrencyError, ValueError),
+    ("datetime type", lambda: require_aware("2026-01-01"), DatetimeTypeError, TypeError),  # type: ignore[arg-type]
 ]
 
 
@@ -280,8 +297,3 @@ def test_allocate_splits_to_the_fen_and_conserves_the_total() -> None:
 def test_allocate_refuses_bad_ratios(ratios: list[object], message: str) -> None:
     with pytest.raises(InvalidRateError, match=message):
         Money.of("1").allocate(ratios)  # type: ignore[arg-type]
-
-
-def test_require_aware_refuses_non_datetimes() -> None:
-    with pytest.raises(TypeError, match="must be a datetime"):
-        require_aware("2026-01-01")  # type: ignore[arg-type]

@@ -4,7 +4,14 @@ from datetime import datetime
 
 import pytest
 
-from icbc_wallet import APPROVED, Approved, Declined, DeclineReason, Money
+from icbc_wallet import (
+    APPROVED,
+    Approved,
+    Declined,
+    DeclineReason,
+    Money,
+    UnsupportedLocaleError,
+)
 from icbc_wallet.presentation import explain, format_money
 
 
@@ -63,3 +70,47 @@ def test_every_decline_reason_has_a_stable_code_and_both_messages() -> None:
         assert reason.code.count(".") == 1
         assert reason.message("en").isascii()
         assert not reason.message("zh").isascii()
+
+
+def test_a_method_scoped_decline_names_the_method() -> None:
+    declined = Declined(
+        DeclineReason.DAILY_LIMIT,
+        limit=Money.of("500"),
+        used=Money.of("450"),
+        remaining=Money.of("50"),
+        scope="static_qr",
+    )
+    assert explain(declined, "en_US").startswith(
+        "Declined: Exceeds the daily cumulative limit for static_qr (limit"
+    )
+    assert explain(declined, "zh_CN").startswith("拒绝：超出日累计限额（static_qr）")
+
+
+@pytest.mark.parametrize("locale", ["xx", "", "zh-CN-x-nope!"])
+def test_an_unknown_locale_is_refused_clearly(locale: str) -> None:
+    with pytest.raises(UnsupportedLocaleError, match="unknown locale"):
+        format_money(Money.of("1"), locale)
+    with pytest.raises(UnsupportedLocaleError):
+        explain(APPROVED, locale)
+
+
+def test_decline_codes_are_stable() -> None:
+    # Stored and matched by callers: changing one is a breaking change, not a refactor.
+    assert {reason.name: reason.code for reason in DeclineReason} == {
+        "PER_TRANSACTION_LIMIT": "limit.per_transaction",
+        "DAILY_LIMIT": "limit.daily",
+        "MONTHLY_LIMIT": "limit.monthly",
+        "ANNUAL_LIMIT": "limit.annual",
+        "LIFETIME_LIMIT": "limit.lifetime",
+        "BALANCE_CAP": "limit.balance_cap",
+        "METHOD_NOT_ALLOWED": "limit.method_not_allowed",
+        "REFUND_WINDOW_CLOSED": "refund.window_closed",
+        "REFUND_EXCEEDS_REFUNDABLE": "refund.exceeds_refundable",
+    }
+
+
+def test_decisions_have_no_truth_value() -> None:
+    with pytest.raises(TypeError, match=r"decision\.approved"):
+        bool(Declined(DeclineReason.DAILY_LIMIT))
+    with pytest.raises(TypeError, match=r"decision\.approved"):
+        bool(APPROVED)

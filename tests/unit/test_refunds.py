@@ -14,13 +14,15 @@ from icbc_wallet.domain.decisions import Approved, Declined, DeclineReason
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.refunds import MAX_REFUND_WINDOW_DAYS, RefundCounting, RefundWindow
 from icbc_wallet.errors import (
+    AmountTypeError,
     CurrencyMismatchError,
     InvalidAmountError,
+    InvalidDatetimeError,
     InvalidRefundWindowError,
     NaiveDatetimeError,
     WalletError,
 )
-from icbc_wallet.policies.refunds import check_refund, refundable
+from icbc_wallet.policies.refunds import MAX_CLOCK_SKEW, check_refund, refundable
 from icbc_wallet.presets.refunds import ARTICLE_REFUND_WINDOW, NO_REASON_RETURN_7_DAYS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -479,3 +481,61 @@ def test_the_no_reason_return_counts_seven_days_from_the_day_after_receipt() -> 
         received, now=cst(2026, 5, 8, 23, 59, second=59, micro=999_999)
     )
     assert not NO_REASON_RETURN_7_DAYS.is_open(received, now=cst(2026, 5, 9))
+
+
+# -- impossible requests ----------------------------------------------------------------------------
+
+
+def test_a_request_within_the_clock_skew_before_the_payment_is_in_time() -> None:
+    assert check(now=PAID - MAX_CLOCK_SKEW).approved
+
+
+def test_a_request_long_before_the_payment_is_refused_as_impossible() -> None:
+    with pytest.raises(InvalidDatetimeError, match="before the payment"):
+        check(now=PAID - MAX_CLOCK_SKEW - timedelta(microseconds=1))
+    with pytest.raises(InvalidDatetimeError):
+        check(now=PAID - timedelta(days=5 * 365))
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (
+            lambda: check_refund(
+                7,  # type: ignore[arg-type]
+                transacted_at=PAID,
+                captured=cny("1"),
+                refunded=cny("0"),
+                requested=cny("1"),
+                now=PAID,
+            ),
+            InvalidRefundWindowError,
+        ),
+        (
+            lambda: check_refund(
+                ARTICLE_REFUND_WINDOW,
+                transacted_at=PAID,
+                captured=100,  # type: ignore[arg-type]
+                refunded=cny("0"),
+                requested=cny("1"),
+                now=PAID,
+            ),
+            AmountTypeError,
+        ),
+        (
+            lambda: check_refund(
+                ARTICLE_REFUND_WINDOW,
+                transacted_at=PAID,
+                captured=cny("1"),
+                refunded=cny("0"),
+                requested="1",  # type: ignore[arg-type]
+                now=PAID,
+            ),
+            AmountTypeError,
+        ),
+        (lambda: refundable(cny("1"), 0), AmountTypeError),  # type: ignore[arg-type]
+    ],
+)
+def test_mistyped_refund_input_gets_a_wallet_error(call: object, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        call()  # type: ignore[operator]

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from icbc_wallet.errors import NaiveDatetimeError
+from icbc_wallet.errors import DatetimeTypeError, NaiveDatetimeError
 
 __all__ = [
     "DEFAULT_BUSINESS_ZONE",
@@ -40,10 +40,10 @@ def require_aware(moment: datetime, what: str = "datetime") -> datetime:
 
     Raises:
         NaiveDatetimeError: ``moment`` has no usable ``tzinfo``.
-        TypeError: ``moment`` is not a datetime at all.
+        DatetimeTypeError: ``moment`` is not a datetime at all.
     """
     if not isinstance(moment, datetime):
-        raise TypeError(f"{what} must be a datetime, not {type(moment).__name__}")
+        raise DatetimeTypeError(f"{what} must be a datetime, not {type(moment).__name__}")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise NaiveDatetimeError(
             f"{what} {moment.isoformat()} has no timezone; pass an aware datetime, "
@@ -88,9 +88,18 @@ class FixedHolidays:
 
     days: frozenset[date]
 
+    def __attrs_post_init__(self) -> None:
+        for day in self.days:
+            if type(day) is not date:  # a datetime or a str would never match a business date
+                raise DatetimeTypeError(f"holidays must be dates, not {day!r}")
+
     @classmethod
     def of(cls, days: Iterable[date]) -> FixedHolidays:
-        """Build from any collection of dates."""
+        """Build from any collection of dates.
+
+        Raises:
+            DatetimeTypeError: an element is not a ``datetime.date`` (datetimes are refused too).
+        """
         return cls(frozenset(days))
 
     def is_holiday(self, day: date) -> bool:

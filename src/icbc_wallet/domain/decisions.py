@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Final, Literal
+from typing import Final, Literal, NoReturn
 
 import attrs
 
@@ -92,6 +92,9 @@ class Approved:
         """Always True; lets callers branch on ``decision.approved`` for either type."""
         return True
 
+    def __bool__(self) -> NoReturn:
+        raise TypeError("a decision has no truth value; test decision.approved")
+
 
 APPROVED: Final = Approved()
 """The plain approval, shared because it carries nothing."""
@@ -122,6 +125,10 @@ class Declined:
     def approved(self) -> Literal[False]:
         """Always False."""
         return False
+
+    def __bool__(self) -> NoReturn:
+        # `if check_limit(...):` would otherwise approve every decline.
+        raise TypeError("a decision has no truth value; test decision.approved")
 
 
 Decision = Approved | Declined

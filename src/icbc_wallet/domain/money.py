@@ -73,9 +73,22 @@ Chosen so that the sum of thousands of maximal amounts still fits a signed 64-bi
 Any construction or arithmetic beyond it raises :class:`~icbc_wallet.errors.AmountOutOfRangeError`.
 """
 
-_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
-    {code: len(str(currency.sub_unit)) - 1 for code, currency in moneyed.CURRENCIES.items()}
+# ISO 4217 codes that are not money a wallet can hold: precious metals, fund codes, test and
+# "no currency" codes, bond-market units.
+_NOT_MONEY: Final = frozenset(
+    {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
 )
+_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        code: len(str(currency.sub_unit)) - 1
+        for code, currency in moneyed.CURRENCIES.items()
+        if code not in _NOT_MONEY
+    }
+)
+# Bounds on what is parsed at all, so a crafted Decimal("1E-99999999") cannot make exact
+# arithmetic build astronomically large integers.
+_MAX_DIGITS: Final = 40
+_MAX_TEXT: Final = 64
 _NON_FINITE_WORDS: Final = frozenset({"nan", "snan", "inf", "infinity"})
 _PLAIN_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 # Enough digits for any amount below MAX_MINOR_UNITS at any currency exponent; traps make
@@ -108,8 +121,12 @@ def _parse_decimal(value: object, what: str) -> Decimal:
             f"float cannot represent money exactly ({value!r}); pass a str or Decimal such as '{value!r}'"
         )
     if isinstance(value, int):
+        if value.bit_length() > 4 * _MAX_DIGITS:
+            raise AmountOutOfRangeError(f"{what} has more than {_MAX_DIGITS} digits")
         return Decimal(value)
     if isinstance(value, str):
+        if len(value) > _MAX_TEXT:
+            raise InvalidAmountError(f"{what} text is longer than {_MAX_TEXT} characters")
         if value.strip().lstrip("+-").lower() in _NON_FINITE_WORDS:
             raise InvalidAmountError(f"{what} must be finite, not {value!r}")
         if not _PLAIN_NUMBER.fullmatch(value):
@@ -122,10 +139,20 @@ def _parse_decimal(value: object, what: str) -> Decimal:
         parsed = value
     else:
         raise AmountTypeError(f"{what} must be a Decimal, int or str, not {type(value).__name__}")
+    return _bounded(parsed, value, what)
+
+
+def _bounded(parsed: Decimal, value: object, what: str) -> Decimal:
+    """Refuse a parsed value that is not finite, a signed zero, or absurdly long."""
     if not parsed.is_finite():
         raise InvalidAmountError(f"{what} must be finite, not {value!r}")
     if parsed.is_zero() and parsed.is_signed():
         raise InvalidAmountError(f"{what} {value!r} is a signed zero; write 0")
+    if parsed.adjusted() > _MAX_DIGITS:
+        raise AmountOutOfRangeError(f"{what} {value!r} is beyond the supported maximum")
+    exponent = parsed.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -_MAX_DIGITS:
+        raise InvalidAmountError(f"{what} {value!r} has more than {_MAX_DIGITS} decimal places")
     return parsed
 
 
@@ -208,8 +235,6 @@ class Money:
         """
         exponent = currency_exponent(currency)
         value = _parse_decimal(amount, "amount")
-        if value.adjusted() > 30:  # far beyond the maximum; keep the scaling below cheap and exact
-            raise AmountOutOfRangeError(f"amount {amount!r} is beyond the supported maximum")
         numerator, denominator = value.as_integer_ratio()
         scaled = numerator * 10**exponent
         if scaled % denominator:
@@ -331,11 +356,9 @@ class Money:
             return Money._make(_check_range(self.minor * factor), self.currency)
         if isinstance(factor, Decimal):
             return self.multiply(factor)
-        if isinstance(factor, float | bool):
-            raise AmountTypeError(
-                f"cannot multiply Money by {type(factor).__name__}; use an int or a Decimal rate"
-            )
-        return NotImplemented
+        raise AmountTypeError(
+            f"cannot multiply Money by {type(factor).__name__}; use an int or a Decimal rate"
+        )
 
     __rmul__ = __mul__
 
@@ -393,6 +416,8 @@ class Money:
         Raises:
             InvalidRateError: no ratios, a negative ratio, all ratios zero, or a malformed ratio.
         """
+        if isinstance(ratios, str | bytes):  # would split by character
+            raise InvalidRateError(f"ratios must be a sequence of numbers, not {ratios!r}")
         if not ratios:
             raise InvalidRateError("allocate() needs at least one ratio")
         weights = [Fraction(*parse_rate(ratio, what="ratio")) for ratio in ratios]
@@ -431,6 +456,8 @@ def total(amounts: Iterable[Money], currency: str | None = None) -> Money:
     code = currency
     if code is not None:
         currency_exponent(code)
+    if isinstance(amounts, Money) or not isinstance(amounts, Iterable):
+        raise AmountTypeError(f"total() takes an iterable of Money, not {type(amounts).__name__}")
     for amount in amounts:
         if type(amount) is not Money:
             raise AmountTypeError(f"total() adds Money, not {type(amount).__name__}")

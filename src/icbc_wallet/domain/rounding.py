@@ -49,10 +49,13 @@ def parse_rounding(value: Rounding | str) -> Rounding:
         raise InvalidRateError(f"unknown rounding {value!r}; use one of {names}") from None
 
 
-def divide_rounded(numerator: int, denominator: int, rounding: Rounding) -> int:  # noqa: PLR0911
+def divide_rounded(numerator: int, denominator: int, rounding: Rounding | str) -> int:  # noqa: PLR0911
     """Return ``numerator / denominator`` rounded to an integer as ``rounding`` says.
 
     Exact for any size of integers. ``denominator`` must be positive.
+
+    Raises:
+        InvalidRateError: ``denominator`` is not positive, or ``rounding`` names no mode.
 
     ```pycon
     >>> divide_rounded(25, 10, Rounding.HALF_UP), divide_rounded(-25, 10, Rounding.HALF_UP)
@@ -62,6 +65,10 @@ def divide_rounded(numerator: int, denominator: int, rounding: Rounding) -> int:
 
     ```
     """
+    if type(rounding) is not Rounding:
+        rounding = parse_rounding(rounding)
+    if denominator <= 0:
+        raise InvalidRateError(f"cannot divide by {denominator}: the denominator must be positive")
     quotient, remainder = divmod(numerator, denominator)  # floor division: 0 <= remainder < d
     if remainder == 0:
         return quotient

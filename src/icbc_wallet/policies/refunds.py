@@ -23,23 +23,34 @@ The check is pure: it reads no clock, ``now`` is a parameter.
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import TYPE_CHECKING
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Final
 
 from icbc_wallet.domain.calendar import require_aware
 from icbc_wallet.domain.decisions import Approved, Declined, DeclineReason
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import CurrencyMismatchError, InvalidAmountError
+from icbc_wallet.domain.refunds import RefundWindow
+from icbc_wallet.errors import (
+    AmountTypeError,
+    CurrencyMismatchError,
+    InvalidAmountError,
+    InvalidDatetimeError,
+    InvalidRefundWindowError,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from icbc_wallet.domain.refunds import RefundWindow
+__all__ = ["MAX_CLOCK_SKEW", "check_refund", "refundable"]
 
-__all__ = ["check_refund", "refundable"]
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far ``now`` may be before the payment instant (clocks of two systems disagreeing) and still
+count as in time; anything earlier is refused as impossible."""
 
 
 def _check_amounts(captured: Money, refunded: Money) -> None:
+    if type(captured) is not Money or type(refunded) is not Money:
+        raise AmountTypeError("captured and refunded must be Money")
     if refunded.currency != captured.currency:
         raise CurrencyMismatchError(
             f"refunded amount is in {refunded.currency} but the payment was captured in "
@@ -113,8 +124,15 @@ def check_refund(
             negative, or ``refunded`` exceeds ``captured`` (the refund records are inconsistent).
         CurrencyMismatchError: the amounts are not all in one currency.
         NaiveDatetimeError: ``transacted_at`` or ``now`` has no timezone.
+        InvalidDatetimeError: ``now`` is more than :data:`MAX_CLOCK_SKEW` before the payment.
+        AmountTypeError: an amount is not :class:`~icbc_wallet.domain.money.Money`.
+        InvalidRefundWindowError: ``window`` is not a :class:`RefundWindow`.
     """
+    if type(window) is not RefundWindow:
+        raise InvalidRefundWindowError(f"window must be a RefundWindow, not {window!r}")
     _check_amounts(captured, refunded)
+    if type(requested) is not Money:
+        raise AmountTypeError(f"requested must be Money, not {type(requested).__name__}")
     if requested.currency != captured.currency:
         raise CurrencyMismatchError(
             f"requested refund is in {requested.currency} but the payment was captured in "
@@ -125,7 +143,13 @@ def check_refund(
     deadline = window.deadline(transacted_at)
     still_refundable = captured.minor - refunded.minor
     # In UTC: Python compares datetimes sharing one tzinfo by wall clock, wrong across DST changes.
-    if require_aware(now, "now").astimezone(UTC) >= deadline.astimezone(UTC):
+    now_utc = require_aware(now, "now").astimezone(UTC)
+    if now_utc < transacted_at.astimezone(UTC) - MAX_CLOCK_SKEW:
+        raise InvalidDatetimeError(
+            f"a refund asked for at {now.isoformat()} is before the payment at "
+            f"{transacted_at.isoformat()} by more than {MAX_CLOCK_SKEW}"
+        )
+    if now_utc >= deadline.astimezone(UTC):
         return Declined(
             DeclineReason.REFUND_WINDOW_CLOSED,
             limit=captured,

@@ -10,6 +10,7 @@ first asks for the type, never at registration.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +25,23 @@ def _lazy(strategy_name: str) -> Callable[[type[Any]], Any]:
 
 
 def register() -> None:
-    """Register a strategy for each shipped value object."""
+    """Register a strategy for each shipped value object.
+
+    Hypothesis runs entry points while ``import hypothesis`` itself is in progress and does not
+    guard them, so a failure here would break hypothesis for every project in the environment.
+    It is turned into a warning instead.
+    """
     from hypothesis import strategies as st  # noqa: PLC0415
 
-    from icbc_wallet.domain import fee_rules, fees, limits, money, refunds  # noqa: PLC0415
+    try:
+        from icbc_wallet.domain import fee_rules, fees, limits, money, refunds  # noqa: PLC0415
+    except Exception as error:  # never break `import hypothesis`
+        warnings.warn(
+            f"icbc-wallet strategies not registered with hypothesis: {error!r}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
 
     for value_type, strategy_name in (
         (money.Money, "moneys"),
