@@ -7,6 +7,7 @@ import pytest
 
 from icbc_wallet import (
     APPROVED,
+    AmountTypeError,
     CurrencyMismatchError,
     Declined,
     DeclineReason,
@@ -238,6 +239,13 @@ def test_a_lifetime_cap_keeps_counting_across_years() -> None:
 def test_bad_check_input_raises_instead_of_deciding(call: object, error: type[Exception]) -> None:
     with pytest.raises(error):
         call()  # type: ignore[operator]
+
+
+def test_amounts_that_are_not_money_are_refused() -> None:
+    with pytest.raises(AmountTypeError, match="amount must be Money"):
+        check_limit(ARTICLE_DEFAULTS, "unverified", ONLINE, LimitUsage(), 100, NOON)  # type: ignore[arg-type]
+    with pytest.raises(AmountTypeError, match="must be Money"):
+        check_balance_cap(ECNY_2021, "WL04", cny("1"), "5")  # type: ignore[arg-type]
 
 
 def test_unknown_tier_error_lists_the_known_tiers() -> None:

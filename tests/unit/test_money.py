@@ -133,6 +133,7 @@ def test_of_parses_exact_amounts_into_minor_units(
 
 def test_currencies_carry_their_own_minor_unit() -> None:
     assert [currency_exponent(code) for code in ("CNY", "JPY", "KWD", "USD")] == [2, 0, 3, 2]
+    assert [Money.zero(code).exponent for code in ("CNY", "JPY", "KWD")] == [2, 0, 3]
     assert Money.of("1", "JPY").amount == Decimal("1")
     assert str(Money.of("1", "KWD")) == "1.000 KWD"
 
