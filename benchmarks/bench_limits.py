@@ -99,6 +99,17 @@ def main() -> int:
     )
     report("limit check (approved) vs raw Decimal", ours, raw, 3.0)
 
+    # A decline builds the explanation (cap, used, remaining); the raw side returns a tuple.
+    over = Money.of("20000.01")
+    raw_over = Decimal("20000.01")
+    assert not check_limit(SCHEDULE, "real_name", METHOD, usage, over, NOW).approved
+    assert raw_check(raw_over, NOW, raw_totals) is not None
+    ours, raw = compare_us(
+        lambda: check_limit(SCHEDULE, "real_name", METHOD, usage, over, NOW),
+        lambda: raw_check(raw_over, NOW, raw_totals),
+    )
+    report("limit check (declined) vs raw Decimal", ours, raw, 3.0)
+
     print("recording 1,000,000 payments in today's window ...", flush=True)
     big = usage_after(1_000_000)
     assert big.used(LimitWindow.DAY, NOW).minor == 1_000_000

@@ -121,7 +121,7 @@ def _first_exceeded(
     for index, cap, window in checks:
         spent = used[index]
         if spent + minor > cap:
-            return Declined(
+            return Declined._make(
                 window.decline_reason,
                 limit=Money._make(cap, currency),
                 used=Money._make(spent, currency),
