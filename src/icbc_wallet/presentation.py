@@ -20,7 +20,7 @@ from __future__ import annotations
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 
-from icbc_wallet.domain.decisions import Approved, Decision, Declined
+from icbc_wallet.domain.decisions import Approved, Decision, Declined, DeclineReason
 from icbc_wallet.domain.money import Money
 from icbc_wallet.errors import UnsupportedLocaleError
 
@@ -72,8 +72,11 @@ def explain(decision: Decision, locale: str = "zh_CN") -> str:
         details = _details(decision.remaining, None, None, decision, locale, chinese)
         return ("批准" if chinese else "Approved") + details
     message = decision.reason.message("zh" if chinese else "en")
-    if decision.scope not in (None, "all"):  # a method's own cap, not the tier's overall one
-        message += f"（{decision.scope}）" if chinese else f" for {decision.scope}"
+    if decision.scope not in (None, "all"):  # a method's own rule, not the tier's overall one
+        if decision.reason is DeclineReason.METHOD_NOT_ALLOWED:
+            message += f"：{decision.scope}" if chinese else f": {decision.scope}"
+        else:
+            message += f"（{decision.scope}）" if chinese else f" for {decision.scope} payments"
     details = _details(decision.remaining, decision.limit, decision.used, decision, locale, chinese)
     return ("拒绝：" if chinese else "Declined: ") + message + details
 

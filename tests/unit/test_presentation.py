@@ -57,6 +57,14 @@ def test_a_decline_gives_its_reason_and_numbers_in_chinese() -> None:
     assert explain(declined) == "拒绝：超出单笔限额（限额 ¥500.00，已用 ¥0.00，剩余 ¥500.00）"
 
 
+def test_a_disallowed_method_is_named() -> None:
+    declined = Declined(DeclineReason.METHOD_NOT_ALLOWED, scope="withdrawal")
+    assert explain(declined, "en_US") == (
+        "Declined: This payment method is not available at this verification level: withdrawal"
+    )
+    assert explain(declined, "zh_CN") == "拒绝：当前认证等级不支持该支付方式：withdrawal"
+
+
 def test_a_decline_without_numbers_is_just_the_reason() -> None:
     assert explain(Declined(DeclineReason.METHOD_NOT_ALLOWED), "en_US") == (
         "Declined: This payment method is not available at this verification level"
@@ -81,7 +89,7 @@ def test_a_method_scoped_decline_names_the_method() -> None:
         scope="static_qr",
     )
     assert explain(declined, "en_US").startswith(
-        "Declined: Exceeds the daily cumulative limit for static_qr (limit"
+        "Declined: Exceeds the daily cumulative limit for static_qr payments (limit"
     )
     assert explain(declined, "zh_CN").startswith("拒绝：超出日累计限额（static_qr）")
 
