@@ -27,6 +27,7 @@ __all__ = [
     "InvalidRefundWindowError",
     "NaiveDatetimeError",
     "UnknownCurrencyError",
+    "UnknownOperationError",
     "UnknownPaymentMethodError",
     "UnknownTierError",
     "UnsupportedLocaleError",
@@ -84,6 +85,10 @@ class UnsupportedLocaleError(WalletError, ValueError):
 
 class InvalidLimitScheduleError(WalletError, ValueError):
     """A limit schedule is inconsistent (for example a daily cap below the per-transaction cap)."""
+
+
+class UnknownOperationError(WalletError, ValueError):
+    """An operation kind or channel is not one of :mod:`icbc_wallet.domain.operations`' values."""
 
 
 class UnknownPaymentMethodError(WalletError, ValueError):

@@ -19,10 +19,12 @@ from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.rounding import Rounding
 from icbc_wallet.errors import (
+    AmountTypeError,
     CurrencyMismatchError,
     InvalidAmountError,
     InvalidFeeScheduleError,
     NaiveDatetimeError,
+    UnknownOperationError,
     WalletError,
 )
 from icbc_wallet.presets.fees import (
@@ -223,10 +225,17 @@ def test_enum_values_given_as_plain_strings_are_normalised() -> None:
 
 
 def test_an_unknown_operation_kind_or_channel_is_refused() -> None:
-    with pytest.raises(ValueError, match="'teleport' is not a valid OperationKind"):
+    with pytest.raises(UnknownOperationError, match="unknown operation kind 'teleport'"):
         CHANNELS.quote("teleport", cny(100), now=NOON)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="'fax' is not a valid Channel"):
+    with pytest.raises(UnknownOperationError, match="unknown channel 'fax'"):
         CHANNELS.quote(TRANSFER, cny(100), now=NOON, channel="fax")  # type: ignore[arg-type]
+
+
+def test_amounts_that_are_not_money_are_refused() -> None:
+    with pytest.raises(AmountTypeError):
+        CHANNELS.quote(TRANSFER, 100, now=NOON)  # type: ignore[arg-type]
+    with pytest.raises(AmountTypeError):
+        CHANNELS.quote(TRANSFER, cny(100), now=NOON, quota_used=5)  # type: ignore[arg-type]
 
 
 # -- quoting: inputs ----------------------------------------------------------------------------

@@ -54,7 +54,13 @@ from icbc_wallet.domain.fee_rules import FeeRule, _decimal
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, currency_exponent, parse_rate
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.rounding import divide_rounded
-from icbc_wallet.errors import CurrencyMismatchError, InvalidAmountError, InvalidFeeScheduleError
+from icbc_wallet.errors import (
+    AmountTypeError,
+    CurrencyMismatchError,
+    InvalidAmountError,
+    InvalidFeeScheduleError,
+    UnknownOperationError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -164,10 +170,14 @@ _Entry = tuple[FeeRule | None, tuple[Waiver, ...], OperationKind, Channel | None
 
 
 def _refuse(kind: str, channel: str | None) -> NoReturn:
-    OperationKind(kind)  # raises ValueError: "'teleport' is not a valid OperationKind"
-    if channel is not None:
-        Channel(channel)
-    raise AssertionError("unreachable: every pair is in the table")  # pragma: no cover
+    if kind not in _KIND_VALUES:
+        known = ", ".join(repr(member.value) for member in OperationKind)
+        raise UnknownOperationError(f"unknown operation kind {kind!r}; use one of {known}")
+    known = ", ".join(repr(member.value) for member in Channel)
+    raise UnknownOperationError(f"unknown channel {channel!r}; use None or one of {known}")
+
+
+_KIND_VALUES: Final = frozenset(member.value for member in OperationKind)
 
 
 def _rules(value: Iterable[FeeRule]) -> tuple[FeeRule, ...]:
@@ -254,8 +264,11 @@ class FeeSchedule:
             InvalidAmountError: ``amount`` is not positive or ``quota_used`` is negative.
             CurrencyMismatchError: ``amount`` or ``quota_used`` is in another currency.
             NaiveDatetimeError: ``now`` has no timezone.
-            ValueError: ``kind`` or ``channel`` is not one of the enums' values.
+            UnknownOperationError: ``kind`` or ``channel`` is not one of the enums' values.
+            AmountTypeError: ``amount`` or ``quota_used`` is not Money.
         """
+        if type(amount) is not Money or (quota_used is not None and type(quota_used) is not Money):
+            raise AmountTypeError("amount and quota_used must be Money")
         currency = self.currency
         if amount.currency != currency or (
             quota_used is not None and quota_used.currency != currency
