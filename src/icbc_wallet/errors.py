@@ -19,12 +19,18 @@ __all__ = [
     "CalendarOutOfRangeError",
     "CurrencyMismatchError",
     "DatetimeTypeError",
+    "IdentityTypeError",
     "InvalidAmountError",
+    "InvalidBankCardError",
+    "InvalidCreditCodeError",
     "InvalidDatetimeError",
     "InvalidFeeScheduleError",
+    "InvalidIdentityError",
     "InvalidLimitScheduleError",
+    "InvalidPhoneNumberError",
     "InvalidRateError",
     "InvalidRefundWindowError",
+    "InvalidResidentIdError",
     "NaiveDatetimeError",
     "UnknownCurrencyError",
     "UnknownOperationError",
@@ -109,3 +115,27 @@ class InvalidRefundWindowError(WalletError, ValueError):
 
 class CalendarOutOfRangeError(WalletError, LookupError):
     """The holiday calendar has no data for the requested year (China publishes each year in November)."""
+
+
+class InvalidIdentityError(WalletError, ValueError):
+    """A phone, resident ID, card or credit code is malformed. The message never repeats it."""
+
+
+class InvalidPhoneNumberError(InvalidIdentityError):
+    """A phone number is not a mainland China mobile number (IoT numbers included)."""
+
+
+class InvalidResidentIdError(InvalidIdentityError):
+    """A resident ID has the wrong form, a wrong check character or an impossible birth date."""
+
+
+class InvalidBankCardError(InvalidIdentityError):
+    """A bank card number is not 16 to 19 digits or fails the Luhn check."""
+
+
+class InvalidCreditCodeError(InvalidIdentityError):
+    """A Unified Social Credit Code has the wrong form or a check character that does not match."""
+
+
+class IdentityTypeError(WalletError, TypeError):
+    """An identity number was given as something other than a ``str`` (an ``int`` loses zeros)."""

@@ -34,7 +34,14 @@ def register() -> None:
     from hypothesis import strategies as st  # noqa: PLC0415
 
     try:
-        from icbc_wallet.domain import fee_rules, fees, limits, money, refunds  # noqa: PLC0415
+        from icbc_wallet.domain import (  # noqa: PLC0415
+            fee_rules,
+            fees,
+            identity,
+            limits,
+            money,
+            refunds,
+        )
     except Exception as error:  # never break `import hypothesis`
         warnings.warn(
             f"icbc-wallet strategies not registered with hypothesis: {error!r}",
@@ -50,5 +57,9 @@ def register() -> None:
         (refunds.RefundWindow, "refund_windows"),
         (fee_rules.FeeRule, "fee_rules"),
         (fees.FeeSchedule, "fee_schedules"),
+        (identity.PhoneNumber, "phone_numbers"),
+        (identity.ResidentId, "resident_ids"),
+        (identity.BankCard, "bank_cards"),
+        (identity.MerchantCreditCode, "merchant_credit_codes"),
     ):
         st.register_type_strategy(value_type, _lazy(strategy_name))

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from icbc_wallet.domain.calendar import FixedHolidays, HolidayCalendar, NoHolidays
 from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
 from icbc_wallet.domain.fees import FeeSchedule, Waiver
+from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
 from icbc_wallet.domain.limits import Limit, LimitSchedule, PaymentMethod, TierLimits
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money
 from icbc_wallet.domain.operations import Channel, OperationKind
@@ -33,6 +34,7 @@ from icbc_wallet.errors import InvalidFeeScheduleError
 
 __all__ = [
     "aware_datetimes",
+    "bank_cards",
     "channels",
     "fee_rules",
     "fee_schedules",
@@ -40,11 +42,14 @@ __all__ = [
     "limit_schedules",
     "limit_usages",
     "limits",
+    "merchant_credit_codes",
     "moneys",
     "operation_kinds",
     "payment_methods",
+    "phone_numbers",
     "positive_moneys",
     "refund_windows",
+    "resident_ids",
     "waivers",
 ]
 
@@ -319,3 +324,72 @@ def fee_schedules(draw: st.DrawFn, currency: str = DEFAULT_CURRENCY) -> FeeSched
 def holiday_calendars() -> st.SearchStrategy[HolidayCalendar]:
     """No holidays, or up to 60 fixed dates from 31 December 2025 to 1 January 2027."""
     return _CALENDARS
+
+
+# -- identity -----------------------------------------------------------------------------------
+# Check characters are computed here independently of icbc_wallet.domain.identity, so that a
+# mistake in either shows up as a generated value the domain refuses.
+
+_DIGITS = "0123456789"
+_BIRTH_DATES = st.dates(date(1900, 1, 1), date(2020, 12, 31))
+_CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _luhn_check_digit(body: str) -> str:
+    """The digit that, appended to ``body``, makes the Luhn sum a multiple of ten."""
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        doubled = int(char) * (2 if index % 2 == 0 else 1)  # the check digit will be rightmost
+        total += doubled // 10 + doubled % 10
+    return str(-total % 10)
+
+
+def phone_numbers() -> st.SearchStrategy[PhoneNumber]:
+    """Any valid mainland mobile number: ``1``, a digit from 3 to 9, then nine digits."""
+    return st.from_regex(r"\A1[3-9][0-9]{9}\Z").map(PhoneNumber.parse)
+
+
+@st.composite
+def resident_ids(
+    draw: st.DrawFn,
+    born: st.SearchStrategy[date] = _BIRTH_DATES,
+) -> ResidentId:
+    """A valid resident ID: any 6-digit region, a birth date from ``born``, any sequence.
+
+    ``born`` defaults to dates from 1900 to 2020; pass a narrower strategy to stay clear of the
+    ``today`` you check against.
+    """
+    region = draw(st.text(_DIGITS, min_size=6, max_size=6))
+    sequence = draw(st.text(_DIGITS, min_size=3, max_size=3))
+    body = f"{region}{draw(born):%Y%m%d}{sequence}"
+    weights = [2 ** (17 - index) % 11 for index in range(17)]  # 7, 9, 10, 5, ... as the standard
+    check = "10X98765432"[sum(int(char) * w for char, w in zip(body, weights, strict=True)) % 11]
+    return ResidentId.parse(body + check)
+
+
+@st.composite
+def bank_cards(draw: st.DrawFn, unionpay: bool | None = None) -> BankCard:
+    """A valid card number of 16 to 19 digits with its Luhn check digit.
+
+    Args:
+        draw: supplied by hypothesis.
+        unionpay: True for UnionPay cards only (IIN starting 62), False for others only, None
+            (the default) for both, about half of them UnionPay.
+    """
+    if unionpay is None:
+        unionpay = draw(st.booleans())
+    length = draw(st.integers(16, 19))
+    if unionpay:
+        prefix = "62"
+    else:
+        prefix = draw(st.text(_DIGITS, min_size=2, max_size=2).filter(lambda iin: iin != "62"))
+    body = prefix + draw(st.text(_DIGITS, min_size=length - 3, max_size=length - 3))
+    return BankCard.parse(body + _luhn_check_digit(body))
+
+
+@st.composite
+def merchant_credit_codes(draw: st.DrawFn) -> MerchantCreditCode:
+    """A valid Unified Social Credit Code: 17 characters from its alphabet and the check."""
+    body = draw(st.text(_CREDIT_CODE_CHARS, min_size=17, max_size=17))
+    total = sum(_CREDIT_CODE_CHARS.index(char) * 3**index for index, char in enumerate(body))
+    return MerchantCreditCode.parse(body + _CREDIT_CODE_CHARS[-total % 31])
