@@ -19,7 +19,9 @@ __all__ = [
     "CalendarOutOfRangeError",
     "CurrencyMismatchError",
     "DatetimeTypeError",
+    "HoldStateError",
     "IdentityTypeError",
+    "InsufficientFundsError",
     "InvalidAmountError",
     "InvalidBankCardError",
     "InvalidCreditCodeError",
@@ -31,7 +33,9 @@ __all__ = [
     "InvalidRateError",
     "InvalidRefundWindowError",
     "InvalidResidentIdError",
+    "LedgerError",
     "NaiveDatetimeError",
+    "UnbalancedEntryError",
     "UnknownCurrencyError",
     "UnknownOperationError",
     "UnknownPaymentMethodError",
@@ -139,3 +143,23 @@ class InvalidCreditCodeError(InvalidIdentityError):
 
 class IdentityTypeError(WalletError, TypeError):
     """An identity number was given as something other than a ``str`` (an ``int`` loses zeros)."""
+
+
+class LedgerError(WalletError, ValueError):
+    """A ledger rule was broken: a malformed account, posting, entry or hold, or a broken invariant."""
+
+
+class UnbalancedEntryError(LedgerError):
+    """A journal entry has fewer than two postings or its postings do not sum to exactly zero."""
+
+
+class InsufficientFundsError(LedgerError):
+    """A posting or hold would overdraw an account that may not go negative (a wallet, a merchant).
+
+    The wallet declines such a payment beforehand with a ``Declined`` decision; reaching this
+    error means an invariant was about to break, so nothing is changed.
+    """
+
+
+class HoldStateError(LedgerError):
+    """An illegal hold transition: a closed hold changed, an over-capture, a capture after expiry."""
