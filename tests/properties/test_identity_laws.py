@@ -173,8 +173,11 @@ def test_an_error_on_invalid_text_never_contains_the_text(
         parse(text)
     except InvalidIdentityError as error:
         message = str(error)
-        assert text not in message
-        assert not any(run in message for run in runs_of_five(text))
+        # What must not leak is the number: any run of five digits of it. Letters may coincide
+        # with the message's own words ("credi" is in "credit code"), which is no leak.
+        assert not any(run in message for run in runs_of_five(text) if run.isdigit())
+        if sum(char.isdigit() for char in text) >= 5:
+            assert text not in message
     else:
         assume(False)  # valid by chance: nothing to check
 
