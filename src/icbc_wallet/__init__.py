@@ -21,13 +21,12 @@ from icbc_wallet.domain.decisions import APPROVED, Approved, Decision, Declined,
 from icbc_wallet.domain.fee_quotes import FeeLine, FeeQuote
 from icbc_wallet.domain.fee_rules import FeeBracket, FeeCharging, FeeRule, FreeQuota, QuotaPeriod
 from icbc_wallet.domain.fees import FeeSchedule, Waiver
+from icbc_wallet.domain.holds import Hold, HoldStatus
 from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
 from icbc_wallet.domain.ledger import (
     AccountBalance,
     AccountId,
     AccountKind,
-    Hold,
-    HoldStatus,
     JournalEntry,
     Posting,
     trial_balance,

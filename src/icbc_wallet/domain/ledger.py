@@ -7,8 +7,9 @@
   sum to exactly zero, so money is only ever moved, never made or lost (double entry).
 - A *balance* (:class:`AccountBalance`) is maintained, not summed: *posted* money, *pending*
   money (on hold) and *available* = posted - pending.
-- A *hold* (:class:`Hold`) reserves money on a customer's account until it is captured (in part
-  or in full), voided or expires. A hold moves nothing; the entry booking its capture does.
+- A *hold* (:class:`~icbc_wallet.domain.holds.Hold`, in :mod:`icbc_wallet.domain.holds`)
+  reserves money on a customer's account until it is captured (in part or in full), voided or
+  expires. A hold moves nothing; the entry booking its capture does.
 
 Sign convention: customer-facing accounts (wallet, merchant) hold what the bank owes their
 owners, a balance that never goes negative. System accounts carry the other side: a top-up of 100
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -55,7 +56,6 @@ from icbc_wallet.errors import (
     HoldStateError,
     InsufficientFundsError,
     InvalidAmountError,
-    InvalidDatetimeError,
     LedgerError,
     UnbalancedEntryError,
 )
@@ -64,8 +64,6 @@ __all__ = [
     "AccountBalance",
     "AccountId",
     "AccountKind",
-    "Hold",
-    "HoldStatus",
     "JournalEntry",
     "Posting",
     "trial_balance",
@@ -436,155 +434,3 @@ def trial_balance(balances: Iterable[AccountBalance | Money], currency: str | No
     if not isinstance(balances, Iterable):
         raise AmountTypeError(f"trial_balance() takes an iterable, not {type(balances).__name__}")
     return total((b.posted if isinstance(b, AccountBalance) else b for b in balances), currency)
-
-
-class HoldStatus(StrEnum):
-    """Where a hold is in its life. Every status but OPEN is terminal: the hold never changes."""
-
-    OPEN = "open"
-    CAPTURED = "captured"
-    VOIDED = "voided"
-    EXPIRED = "expired"
-
-
-def _status(value: HoldStatus | str) -> HoldStatus:
-    try:
-        return HoldStatus(value)
-    except ValueError:
-        raise HoldStateError(f"unknown hold status {value!r}") from None
-
-
-# Hold instants are kept in UTC: datetimes sharing a zone compare by wall clock, which is wrong
-# across a daylight-saving change, and converting on every comparison would cost more.
-def _placed_at(moment: datetime) -> datetime:
-    return require_aware(moment, "placed_at").astimezone(UTC)
-
-
-def _expires_at(moment: datetime) -> datetime:
-    return require_aware(moment, "expires_at").astimezone(UTC)
-
-
-def _closed_at(moment: datetime | None) -> datetime | None:
-    return None if moment is None else require_aware(moment, "closed_at").astimezone(UTC)
-
-
-@attrs.frozen
-class Hold:
-    """Money reserved on a wallet or merchant account until captured, voided or expired.
-
-    ``captured`` is how much was captured so far; ``status`` says how the hold closed (a VOIDED
-    or EXPIRED hold may have been captured in part before) and ``closed_at`` when. Instants are
-    kept in UTC. Only :attr:`pending` counts against the account's available money.
-
-    Raises:
-        LedgerError: a malformed id, or an account that may go negative.
-        InvalidAmountError: a non-positive amount, or captured outside 0 to amount.
-        InvalidDatetimeError: an expiry not after placement, or a close before placement.
-        HoldStateError: a status that contradicts the other fields.
-    """
-
-    hold_id: str = attrs.field(validator=lambda _i, _a, value: _key(value, "a hold id"))
-    account: AccountId
-    amount: Money = attrs.field(validator=lambda _i, _a, value: _money(value, "a hold"))
-    placed_at: datetime = attrs.field(converter=_placed_at)
-    expires_at: datetime = attrs.field(converter=_expires_at)
-    captured: Money = attrs.field(
-        default=attrs.Factory(lambda hold: Money.zero(_money(hold.amount, "a hold").currency), True)
-    )
-    status: HoldStatus = attrs.field(default=HoldStatus.OPEN, converter=_status)
-    closed_at: datetime | None = attrs.field(default=None, converter=_closed_at)
-
-    def __attrs_post_init__(self) -> None:
-        if type(self.account) is not AccountId or self.account.kind.may_go_negative:
-            raise LedgerError(f"a hold is placed on a wallet or merchant, not {self.account}")
-        if self.expires_at <= self.placed_at:
-            raise InvalidDatetimeError(f"hold {self.hold_id} must expire after it is placed")
-        if type(self.captured) is not Money or self.captured.currency != self.amount.currency:
-            raise CurrencyMismatchError(f"captured must be Money in {self.amount.currency}")
-        if not 0 <= self.captured.minor <= self.amount.minor:
-            raise InvalidAmountError(f"captured {self.captured} is outside 0 to {self.amount}")
-        is_open = self.status is HoldStatus.OPEN
-        if is_open != (self.closed_at is None) or (is_open and self.captured == self.amount):
-            raise HoldStateError(f"a hold {self.status} cannot have closed_at={self.closed_at}")
-        if self.closed_at is not None:
-            if self.closed_at < self.placed_at:
-                raise InvalidDatetimeError(f"hold {self.hold_id} closed before it was placed")
-            lapsed = self.closed_at >= self.expires_at  # captures come before, expiry after
-            voided = self.status is HoldStatus.VOIDED  # a void may come at any time
-            if not voided and lapsed != (self.status is HoldStatus.EXPIRED):
-                raise HoldStateError(
-                    f"hold {self.hold_id} cannot be {self.status} at {self.closed_at}"
-                )
-        if self.status is HoldStatus.CAPTURED and self.captured.minor == 0:
-            raise HoldStateError(f"hold {self.hold_id} is captured but captured nothing")
-
-    @property
-    def pending(self) -> Money:
-        """What still counts against available: amount - captured while open, else zero."""
-        left = self.amount.minor - self.captured.minor if self.status is HoldStatus.OPEN else 0
-        return Money._make(left, self.amount.currency)
-
-    def capture(self, amount: Money, at: datetime, *, final: bool = True) -> Hold:
-        """The hold after ``amount`` of it is captured at ``at``, which must be before expiry.
-
-        ``final=True`` closes the hold as CAPTURED, releasing the rest; ``final=False`` keeps it
-        open for more captures, unless nothing is left. The account's pending money drops by
-        ``hold.pending - new.pending``: release that before booking the capture's entry.
-
-        Raises:
-            HoldStateError: the hold is closed or expired, or ``amount`` is more than remains.
-        """
-        at = self._open_at(at, "captured")
-        if at >= self.expires_at:
-            raise HoldStateError(f"hold {self.hold_id} expired at {self.expires_at.isoformat()}")
-        captured = self.captured.minor + _money(amount, "a capture", self.amount.currency).minor
-        if captured > self.amount.minor:
-            raise HoldStateError(f"cannot capture {amount}: only {self.pending} remains on hold")
-        closes = final or captured == self.amount.minor
-        status = HoldStatus.CAPTURED if closes else HoldStatus.OPEN
-        return self._next(Money._make(captured, amount.currency), status, at if closes else None)
-
-    def void(self, at: datetime) -> Hold:
-        """The hold after it is cancelled at ``at``: whatever was not captured is released."""
-        at = self._open_at(at, "voided")
-        return self._next(self.captured, HoldStatus.VOIDED, at)
-
-    def expire(self, now: datetime) -> Hold:
-        """The hold after it lapses, which it does only once ``now`` reaches ``expires_at``."""
-        now = self._open_at(now, "expired")
-        if now < self.expires_at:
-            raise HoldStateError(f"hold {self.hold_id} expires only at {self.expires_at}")
-        return self._next(self.captured, HoldStatus.EXPIRED, now)
-
-    def _open_at(self, at: datetime, verb: str) -> datetime:
-        """``at`` in UTC, once checked that the hold is open and ``at`` not before placement."""
-        if self.status is not HoldStatus.OPEN:
-            raise HoldStateError(f"hold {self.hold_id} is {self.status}: it cannot be {verb}")
-        at = require_aware(at, "at").astimezone(UTC)
-        if at < self.placed_at:
-            raise InvalidDatetimeError(f"at {at.isoformat()} is before hold {self.hold_id}")
-        return at
-
-    def _next(self, captured: Money, status: HoldStatus, closed_at: datetime | None) -> Hold:
-        hold = _NEW(Hold)
-        _SET_HOLD_ID(hold, self.hold_id)
-        _SET_ACCOUNT(hold, self.account)
-        _SET_AMOUNT(hold, self.amount)
-        _SET_PLACED_AT(hold, self.placed_at)
-        _SET_EXPIRES_AT(hold, self.expires_at)
-        _SET_CAPTURED(hold, captured)
-        _SET_STATUS(hold, status)
-        _SET_CLOSED_AT(hold, closed_at)
-        return hold
-
-
-(
-    _SET_HOLD_ID,
-    _SET_ACCOUNT,
-    _SET_AMOUNT,
-    _SET_PLACED_AT,
-    _SET_EXPIRES_AT,
-    _SET_CAPTURED,
-    _SET_STATUS,
-    _SET_CLOSED_AT,
-) = (Hold.__dict__[field.name].__set__ for field in attrs.fields(Hold))
