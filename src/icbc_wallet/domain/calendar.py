@@ -47,7 +47,7 @@ def require_aware(moment: datetime, what: str = "datetime") -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise NaiveDatetimeError(
             f"{what} {moment.isoformat()} has no timezone; pass an aware datetime, "
-            "e.g. datetime.now(ZoneInfo('Asia/Shanghai'))"
+            "e.g. datetime(2026, 5, 1, 10, 0, tzinfo=ZoneInfo('Asia/Shanghai'))"
         )
     return moment
 

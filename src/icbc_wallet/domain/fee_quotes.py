@@ -14,13 +14,12 @@ to the fee exactly:
 >>> schedule = FeeSchedule([rule], [Waiver.promotion("Spring sale", "0.5")])
 >>> quote = schedule.quote(OperationKind.TRANSFER, Money.of(300),
 ...                        now=datetime(2026, 3, 1, tzinfo=DEFAULT_BUSINESS_ZONE))
->>> for line in quote.lines:
-...     print(f"{line.label}: {line.amount} ({line.detail})")
-gross: 1.50 CNY (0.5% of 300.00 = 1.50)
-promotion: -0.75 CNY (Spring sale: 50% off 1.50 leaves 0.75)
-minimum: 0.25 CNY (the rule's minimum of 1.00)
->>> print(quote.fee, quote.clamp)
-1.00 CNY minimum
+>>> [(line.label, str(line.amount)) for line in quote.lines]
+[('gross', '1.50 CNY'), ('promotion', '-0.75 CNY'), ('minimum', '0.25 CNY')]
+>>> [line.detail for line in quote.lines][1:]
+['Spring sale: 50% off 1.50 leaves 0.75', "the rule's minimum of 1.00"]
+>>> quote.fee, quote.clamp
+(Money('1.00', 'CNY'), 'minimum')
 
 ```
 

@@ -15,13 +15,12 @@ itemised :class:`~icbc_wallet.domain.fee_quotes.FeeQuote`.
 ...                           quota=FreeQuota(Money.of(1000), QuotaPeriod.LIFETIME))
 >>> quote = FeeSchedule([rule]).quote(OperationKind.WITHDRAWAL, Money.of(2000),
 ...                                   now=datetime(2026, 5, 1, tzinfo=DEFAULT_BUSINESS_ZONE))
->>> print(quote.fee, quote.total_debit)
-1.00 CNY 2001.00 CNY
->>> for line in quote.lines:
-...     print(f"{line.label}: {line.amount} ({line.detail})")
-free quota: 1000.00 CNY (1000.00 of the lifetime quota of 1000.00 used, 0.00 left; 1000.00
-  of 2000.00 chargeable)
-gross: 1.00 CNY (0.1% of 1000.00 = 1.00)
+>>> quote.fee, quote.total_debit
+(Money('1.00', 'CNY'), Money('2001.00', 'CNY'))
+>>> [(line.label, str(line.amount)) for line in quote.lines]
+[('free quota', '1000.00 CNY'), ('gross', '1.00 CNY')]
+>>> quote.lines[1].detail
+'0.1% of 1000.00 = 1.00'
 
 ```
 

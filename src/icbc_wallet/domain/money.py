@@ -11,10 +11,10 @@ Construction is strict on purpose; money that arrives wrong must be refused, not
 Money('12.30', 'CNY')
 >>> Money.of("0.125", rounding=Rounding.HALF_UP)
 Money('0.13', 'CNY')
->>> Money.of(0.1)
+>>> Money.of("0.125")
 Traceback (most recent call last):
 ...
-icbc_wallet.errors.AmountTypeError: float cannot represent money exactly (0.1); pass a str or Decimal such as '0.1'
+icbc_wallet.errors.AmountPrecisionError: amount '0.125' has more than 2 decimal places for CNY; pass rounding=Rounding.HALF_UP (or another) to round it explicitly
 
 ```
 
