@@ -136,10 +136,12 @@ class Declined:
     ) -> Declined:
         """Build without ``__init__``: for policies' hot paths, whose values are already valid."""
         declined = _NEW(Declined)
-        for setter, value in zip(
-            _DECLINED_SETTERS, (reason, limit, used, remaining, scope, None), strict=True
-        ):
-            setter(declined, value)
+        _SET_REASON(declined, reason)
+        _SET_LIMIT(declined, limit)
+        _SET_USED(declined, used)
+        _SET_REMAINING(declined, remaining)
+        _SET_SCOPE(declined, scope)
+        _SET_DEADLINE(declined, None)
         return declined
 
     def __bool__(self) -> NoReturn:
@@ -148,7 +150,7 @@ class Declined:
 
 
 _NEW: Final = object.__new__
-_DECLINED_SETTERS: Final = tuple(
+(_SET_REASON, _SET_LIMIT, _SET_USED, _SET_REMAINING, _SET_SCOPE, _SET_DEADLINE) = (
     Declined.__dict__[field.name].__set__ for field in attrs.fields(Declined)
 )
 

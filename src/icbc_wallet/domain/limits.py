@@ -35,7 +35,7 @@ import attrs
 
 from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE
 from icbc_wallet.domain.decisions import DeclineReason
-from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, currency_exponent
+from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, validate_currency
 from icbc_wallet.errors import (
     InvalidLimitScheduleError,
     UnknownPaymentMethodError,
@@ -159,8 +159,8 @@ class Limit:
     monthly: Money | None = attrs.field(default=None, validator=_validate_cap)
     annual: Money | None = attrs.field(default=None, validator=_validate_cap)
     lifetime: Money | None = attrs.field(default=None, validator=_validate_cap)
-    # (window index, cap in minor units, window) for the caps that are set: the check's hot path.
-    _checks: tuple[tuple[int, int, LimitWindow], ...] = attrs.field(
+    # (window index, cap in minor units, decline reason) for the caps that are set: the hot path.
+    _checks: tuple[tuple[int, int, DeclineReason], ...] = attrs.field(
         init=False, eq=False, repr=False
     )
 
@@ -175,7 +175,11 @@ class Limit:
                 raise InvalidLimitScheduleError(
                     f"{wide.label} cap {wide_cap} is below the {narrow.label} cap {narrow_cap}"
                 )
-        checks = tuple((window.value, cap.minor, window) for window, cap in caps if cap is not None)
+        checks = tuple(
+            (window.value, cap.minor, window.decline_reason)
+            for window, cap in caps
+            if cap is not None
+        )
         object.__setattr__(self, "_checks", checks)
 
     @classmethod
@@ -259,15 +263,12 @@ def _tier_tuple(tiers: Iterable[TierLimits]) -> tuple[TierLimits, ...]:
     return result
 
 
-def _validate_zone(_instance: object, _attribute: object, value: ZoneInfo) -> None:
+def validate_zone(_instance: object, _attribute: object, value: ZoneInfo) -> None:
+    """An attrs validator for business-zone fields of limit values."""
     if not isinstance(value, ZoneInfo):
         raise InvalidLimitScheduleError(
             f"zone must be a zoneinfo.ZoneInfo, not {value!r}; e.g. ZoneInfo('Asia/Shanghai')"
         )
-
-
-def _validate_currency(_instance: object, _attribute: object, value: str) -> None:
-    currency_exponent(value)
 
 
 @attrs.frozen(eq=False)
@@ -356,9 +357,9 @@ class LimitSchedule:
     """
 
     tiers: tuple[TierLimits, ...] = attrs.field(converter=_tier_tuple)
-    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=_validate_currency)
+    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=validate_currency)
     allow_stricter_higher_tiers: bool = False
-    zone: ZoneInfo = attrs.field(default=DEFAULT_BUSINESS_ZONE, validator=_validate_zone)
+    zone: ZoneInfo = attrs.field(default=DEFAULT_BUSINESS_ZONE, validator=validate_zone)
     name: str = ""
     description: str = ""
     _by_name: Mapping[str, TierLimits] = attrs.field(init=False, repr=False)

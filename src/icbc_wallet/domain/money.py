@@ -61,6 +61,7 @@ __all__ = [
     "currency_exponent",
     "parse_rate",
     "total",
+    "validate_currency",
 ]
 
 DEFAULT_CURRENCY: Final = "CNY"
@@ -187,7 +188,8 @@ def _validate_minor(_instance: object, _attribute: object, value: int) -> None:
     _check_range(value)
 
 
-def _validate_currency(_instance: object, _attribute: object, value: str) -> None:
+def validate_currency(_instance: object, _attribute: object, value: str) -> None:
+    """An attrs validator for currency-code fields: raises UnknownCurrencyError for non-ISO codes."""
     currency_exponent(value)
 
 
@@ -205,7 +207,7 @@ class Money:
     """
 
     minor: int = attrs.field(validator=_validate_minor)
-    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=_validate_currency)
+    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=validate_currency)
 
     # -- construction -------------------------------------------------------------------------
 

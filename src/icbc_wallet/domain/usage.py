@@ -23,27 +23,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE, require_aware
-from icbc_wallet.domain.limits import LimitWindow, PaymentMethod, parse_payment_method
-from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, currency_exponent
+from icbc_wallet.domain.limits import (
+    LimitWindow,
+    PaymentMethod,
+    parse_payment_method,
+    validate_zone,
+)
+from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, validate_currency
 from icbc_wallet.errors import (
     AmountTypeError,
     CurrencyMismatchError,
     InvalidAmountError,
-    InvalidLimitScheduleError,
 )
 
 __all__ = ["LimitUsage", "UsageTotals", "WindowKeys"]
 
 
-@attrs.frozen
-class WindowKeys:
+class WindowKeys(NamedTuple):
     """Which business day, month and year an instant falls in (in the business zone).
+
+    A named tuple rather than an attrs class: one is built on every limit check, and a tuple is
+    the cheapest immutable record Python has.
 
     Attributes:
         day: proleptic ordinal of the business date.
@@ -55,11 +61,11 @@ class WindowKeys:
     month: int
     year: int
 
-    @classmethod
-    def at(cls, now: datetime, zone: ZoneInfo = DEFAULT_BUSINESS_ZONE) -> WindowKeys:
+    @staticmethod
+    def at(now: datetime, zone: ZoneInfo = DEFAULT_BUSINESS_ZONE) -> WindowKeys:
         """The keys of the windows containing ``now`` (naive datetimes are refused)."""
         local = require_aware(now, "now").astimezone(zone)
-        return cls(local.toordinal(), local.year * 12 + local.month, local.year)
+        return WindowKeys(local.toordinal(), local.year * 12 + local.month, local.year)
 
 
 def _add(stored_key: int, stored_used: int, key: int, minor: int) -> tuple[int, int]:
@@ -174,17 +180,6 @@ def _freeze_totals(
     return MappingProxyType(frozen)
 
 
-def _validate_currency(_instance: object, _attribute: object, value: str) -> None:
-    currency_exponent(value)
-
-
-def _validate_zone(_instance: object, _attribute: object, value: ZoneInfo) -> None:
-    if not isinstance(value, ZoneInfo):
-        raise InvalidLimitScheduleError(
-            f"zone must be a zoneinfo.ZoneInfo, not {value!r}; e.g. ZoneInfo('Asia/Shanghai')"
-        )
-
-
 def _validate_overall(_instance: object, _attribute: object, value: UsageTotals) -> None:
     if type(value) is not UsageTotals:
         raise InvalidAmountError(f"overall usage must be UsageTotals, not {value!r}")
@@ -205,8 +200,8 @@ class LimitUsage:
     by_method: Mapping[PaymentMethod, UsageTotals] = attrs.field(
         factory=dict, converter=_freeze_totals
     )
-    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=_validate_currency)
-    zone: ZoneInfo = attrs.field(default=DEFAULT_BUSINESS_ZONE, validator=_validate_zone)
+    currency: str = attrs.field(default=DEFAULT_CURRENCY, validator=validate_currency)
+    zone: ZoneInfo = attrs.field(default=DEFAULT_BUSINESS_ZONE, validator=validate_zone)
 
     def totals(self, method: PaymentMethod | None = None) -> UsageTotals:
         """Totals for ``method`` (or overall when None)."""

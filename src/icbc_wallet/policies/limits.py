@@ -23,11 +23,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from icbc_wallet.domain.calendar import require_aware
 from icbc_wallet.domain.decisions import APPROVED, Decision, Declined, DeclineReason
 from icbc_wallet.domain.limits import (
     LimitSchedule,
-    LimitWindow,
     PaymentMethod,
     parse_payment_method,
 )
@@ -92,8 +90,7 @@ def check_limit(
     tier_limits = schedule.tier(tier)
     if method in tier_limits.disallowed:
         return Declined(DeclineReason.METHOD_NOT_ALLOWED, scope=method.value)
-    local = require_aware(now, "now").astimezone(schedule.zone)
-    keys = WindowKeys(local.toordinal(), local.year * 12 + local.month, local.year)
+    keys = WindowKeys.at(now, schedule.zone)
     method_limit = tier_limits.methods.get(method)
     if method_limit is not None:
         declined = _first_exceeded(
@@ -108,7 +105,7 @@ def check_limit(
 
 
 def _first_exceeded(
-    checks: tuple[tuple[int, int, LimitWindow], ...],
+    checks: tuple[tuple[int, int, DeclineReason], ...],
     totals: UsageTotals | None,
     keys: WindowKeys,
     minor: int,
@@ -118,11 +115,11 @@ def _first_exceeded(
     if not checks:
         return None
     used = (0, 0, 0, 0, 0) if totals is None else totals.used(keys)
-    for index, cap, window in checks:
+    for index, cap, reason in checks:
         spent = used[index]
         if spent + minor > cap:
             return Declined._make(
-                window.decline_reason,
+                reason,
                 limit=Money._make(cap, currency),
                 used=Money._make(spent, currency),
                 remaining=Money._make(max(cap - spent, 0), currency),
