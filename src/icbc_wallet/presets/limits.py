@@ -26,6 +26,7 @@ __all__ = [
     "ARTICLE_DEFAULTS",
     "CONTACTLESS_NO_PIN_PER_TRANSACTION",
     "ECNY_2021",
+    "ECNY_2021_WITH_QR_CODES",
     "ECNY_CCB_PILOT_2020",
     "PAYMENT_ACCOUNTS_2016",
     "PBOC_BANK_ACCOUNTS",
@@ -128,6 +129,28 @@ daily are often quoted but UNVERIFIED. Class 1 has no wallet caps (one source qu
 cannot withdraw. The tiers are named by wallet level code (WL04 lowest).
 """
 
+ECNY_2021_WITH_QR_CODES: Final = LimitSchedule(
+    tuple(
+        TierLimits(
+            tier.name,
+            tier.limit,
+            balance_cap=tier.balance_cap,
+            methods={**tier.methods, **_STATIC_QR},
+            disallowed=tier.disallowed,
+            description=tier.description,
+        )
+        for tier in ECNY_2021.tiers
+    ),
+    name="ecny-2021-qr",
+    description="e-CNY wallet classes 4 to 1, with the PBOC static QR code cap at every class.",
+)
+"""The e-CNY classes of :data:`ECNY_2021` with the PBOC level-D static QR code cap.
+
+A payment by scanning a merchant's printed (static) code is capped at 500 a day whatever the
+wallet class (PBOC 2017 No. 296, :data:`QR_CODE_DAILY_LIMITS` level D). The wallet service's
+default policy set uses this schedule.
+"""
+
 ECNY_CCB_PILOT_2020: Final = LimitSchedule(
     (
         TierLimits(
@@ -222,6 +245,7 @@ ALL_LIMIT_PRESETS: Final[Mapping[str, LimitSchedule]] = MappingProxyType(
         for schedule in (
             ARTICLE_DEFAULTS,
             ECNY_2021,
+            ECNY_2021_WITH_QR_CODES,
             ECNY_CCB_PILOT_2020,
             PBOC_BANK_ACCOUNTS,
             PAYMENT_ACCOUNTS_2016,

@@ -1,0 +1,67 @@
+"""Identifiers: the names of wallets, merchants, payments and the commands that change them.
+
+Every identifier is a ``NewType`` over ``str`` so that mypy keeps a ``PaymentId`` from being
+passed where a ``WalletId`` is expected, while the value stays a plain string that every store
+can index. :func:`parse_id` checks the shape at the boundary: 1 to 128 printable ASCII
+characters, no spaces (safe in keys, logs and URLs).
+
+```pycon
+>>> parse_id("W-0001", WalletId)
+'W-0001'
+>>> parse_id("W 1", WalletId)
+Traceback (most recent call last):
+...
+icbc_wallet.errors.InvalidIdError: a WalletId must be 1 to 128 printable ASCII characters without spaces, not 'W 1'
+
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final, NewType, TypeVar
+
+from icbc_wallet.errors import InvalidIdError
+
+__all__ = [
+    "DisputeId",
+    "EventId",
+    "IdempotencyKey",
+    "MerchantId",
+    "PaymentId",
+    "RefundId",
+    "RegistrationId",
+    "TransferId",
+    "WalletId",
+    "parse_id",
+]
+
+WalletId = NewType("WalletId", str)
+MerchantId = NewType("MerchantId", str)
+PaymentId = NewType("PaymentId", str)
+TransferId = NewType("TransferId", str)
+RefundId = NewType("RefundId", str)
+DisputeId = NewType("DisputeId", str)
+RegistrationId = NewType("RegistrationId", str)
+EventId = NewType("EventId", str)
+IdempotencyKey = NewType("IdempotencyKey", str)
+
+_ID: Final = re.compile(r"[!-~]{1,128}", re.ASCII)
+
+_Id = TypeVar("_Id", bound=str)
+
+
+def parse_id(value: object, kind: Callable[[str], _Id]) -> _Id:
+    """Check that ``value`` can serve as an identifier and return it typed as ``kind``.
+
+    Raises:
+        InvalidIdError: ``value`` is not a string of 1 to 128 printable ASCII characters
+            without spaces.
+    """
+    if type(value) is not str or not _ID.fullmatch(value):
+        name = getattr(kind, "__name__", "identifier")
+        raise InvalidIdError(
+            f"a {name} must be 1 to 128 printable ASCII characters without spaces, not {value!r}"
+        )
+    return kind(value)

@@ -1,0 +1,32 @@
+"""The use cases: :class:`WalletService` over the ports (see :mod:`icbc_wallet.ports`).
+
+Every mutating command takes an ``idempotency_key``: the same key with the same parameters
+returns the first result and changes nothing; with other parameters it raises
+:class:`~icbc_wallet.errors.IdempotencyConflict`. A command refused for bad input records
+nothing. Declines are results, not errors.
+"""
+
+from __future__ import annotations
+
+from icbc_wallet.service.accounts import AccountCommands
+from icbc_wallet.service.config import WalletPolicies
+from icbc_wallet.service.money import MoneyCommands
+from icbc_wallet.service.registration import RegistrationCommands
+from icbc_wallet.service.results import OperationResult
+
+__all__ = ["OperationResult", "WalletPolicies", "WalletService"]
+
+
+class WalletService(RegistrationCommands, AccountCommands, MoneyCommands):
+    """Every use case of the wallet, over a unit-of-work factory and the other ports.
+
+    Args:
+        unit_of_work: makes one unit of work per command (``store.unit_of_work``).
+        clock: the time source; read once per command.
+        ids: makes payment, transfer, entry and wallet ids.
+        hasher: hashes the payment password and the security answer.
+        phone_verifier: sends and checks one-time codes.
+        identity_verifier: checks a name and resident ID.
+        card_verifier: confirms a card belongs to the holder.
+        policies: limits, tiers, fees and deadlines (``WalletPolicies.default()`` when None).
+    """

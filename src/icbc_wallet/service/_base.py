@@ -1,0 +1,165 @@
+"""What every use case shares: the ports, the policy set, and the idempotent command runner."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
+
+import attrs
+
+from icbc_wallet.domain.calendar import require_aware
+from icbc_wallet.domain.events import LimitIncreaseExpired
+from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
+from icbc_wallet.domain.ids import IdempotencyKey, WalletId, parse_id
+from icbc_wallet.domain.money import Money
+from icbc_wallet.errors import IdempotencyConflict, LimitChoiceError
+from icbc_wallet.policies.limit_increase import effective_limits
+from icbc_wallet.policies.tiers import choose_limits
+from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
+from icbc_wallet.ports.runtime import Clock, IdGenerator
+from icbc_wallet.ports.secrets import SecretHasher
+from icbc_wallet.ports.verification import CardVerifier, IdentityVerifier, PhoneVerifier
+from icbc_wallet.service.config import WalletPolicies
+from icbc_wallet.wallet.aggregate import Wallet, WalletStatus
+from icbc_wallet.wallet.merchant import Merchant
+from icbc_wallet.wallet.payment import Payment
+
+__all__ = ["ServiceBase", "fingerprint"]
+
+R = TypeVar("R")
+
+
+def _canonical(value: object) -> str:  # noqa: PLR0911  # one case per kind of value
+    """A stable text for one parameter; identity numbers in clear (only their hash is kept)."""
+    if isinstance(value, BankCard | PhoneNumber | ResidentId):
+        return f"{type(value).__name__}:{value.reveal()}"
+    if type(value) is Money:
+        return f"Money:{value.minor}:{value.currency}"
+    if isinstance(value, Enum):
+        return f"{type(value).__name__}:{value.value}"
+    if isinstance(value, datetime):
+        return f"datetime:{value.isoformat()}"
+    if attrs.has(type(value)):
+        fields = attrs.fields(type(value))  # type: ignore[arg-type]  # has() checked it
+        inner = ",".join(f"{f.name}={_canonical(getattr(value, f.name))}" for f in fields)
+        return f"{type(value).__name__}({inner})"
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [_canonical(item) for item in value]
+        return "[" + ",".join(sorted(items) if isinstance(value, frozenset | set) else items) + "]"
+    return f"{type(value).__name__}:{value!r}"
+
+
+def fingerprint(command: str, **params: object) -> str:
+    """A SHA-256 over the command's name and parameters: equal for equal commands.
+
+    Card, ID and phone numbers go into the hash in clear, so two cards with the same last four
+    digits differ, but the stored fingerprint reveals nothing.
+    """
+    text = command + "\x1f" + "\x1f".join(f"{k}={_canonical(v)}" for k, v in sorted(params.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ServiceBase:
+    """The ports and policies every use case reads (see :class:`~icbc_wallet.service.WalletService`)."""
+
+    def __init__(
+        self,
+        unit_of_work: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        ids: IdGenerator,
+        hasher: SecretHasher,
+        phone_verifier: PhoneVerifier,
+        identity_verifier: IdentityVerifier,
+        card_verifier: CardVerifier,
+        policies: WalletPolicies | None = None,
+    ) -> None:
+        self._uow = unit_of_work
+        self._clock = clock
+        self._ids = ids
+        self._hasher = hasher
+        self._phone_verifier = phone_verifier
+        self._identity_verifier = identity_verifier
+        self._card_verifier = card_verifier
+        self.policies = policies if policies is not None else WalletPolicies.default()
+
+    def _now(self) -> datetime:
+        return require_aware(self._clock.now(), "the clock's now()")
+
+    def _run(
+        self,
+        key: str,
+        command: str,
+        params: Mapping[str, object],
+        body: Callable[[UnitOfWork, datetime], R],
+    ) -> R:
+        """Run ``body`` once per idempotency key, in one unit of work.
+
+        A replay with the same parameters returns the first result and changes nothing; with
+        other parameters it raises :class:`IdempotencyConflict`. If ``body`` raises, nothing is
+        recorded, so a command refused for bad input may be retried with the same key.
+        """
+        key = parse_id(key, IdempotencyKey)
+        digest = fingerprint(command, **params)
+        now = self._now()
+        with self._uow() as uow:
+            record = uow.idempotency.get(key)
+            if record is not None and record.expires_at > now:
+                if record.fingerprint != digest:
+                    raise IdempotencyConflict(
+                        f"idempotency key {key!r} was used for another {command} or other parameters"
+                    )
+                return record.result  # type: ignore[return-value]  # stored by this same command
+            result = body(uow, now)
+            expires = now + self.policies.idempotency_time
+            uow.idempotency.put(IdempotencyRecord(key, digest, result, now, expires))
+            uow.commit()
+            return result
+
+    def _apply_tier(self, wallet: Wallet, tier: str, now: datetime) -> None:
+        """Give ``wallet`` the limits of ``tier``.
+
+        They are narrowed by the holder's choice (where it still fits the tier) and widened by a
+        grant while it lasts.
+        """
+        tier_limits = self.policies.limits.tier(tier)
+        try:
+            narrowed = choose_limits(tier_limits, wallet.chosen_limit)
+        except LimitChoiceError:  # a choice made for another tier that no longer fits
+            narrowed = tier_limits
+        grant = wallet.grant if wallet.grant is not None and wallet.grant.is_active(now) else None
+        wallet.set_limits(tier, effective_limits(narrowed, grant, now), grant)
+
+    def _load_wallet(self, uow: UnitOfWork, wallet_id: WalletId, now: datetime) -> Wallet:
+        """Load a wallet; a limit grant that has lapsed by ``now`` expires first (an event)."""
+        wallet = uow.wallets.get(wallet_id)
+        grant = wallet.grant
+        if (
+            grant is not None
+            and not grant.is_active(now)
+            and wallet.status is not WalletStatus.CLOSED
+        ):
+            wallet.grant = None
+            self._apply_tier(wallet, wallet.tier, now)
+            wallet.record(LimitIncreaseExpired, now)
+        return wallet
+
+    @staticmethod
+    def _save(uow: UnitOfWork, *aggregates: Wallet | Merchant) -> None:
+        """Stage changed wallets and merchants with the events they recorded."""
+        for aggregate in aggregates:
+            if isinstance(aggregate, Wallet):
+                uow.wallets.save(aggregate)
+            else:
+                uow.merchants.save(aggregate)
+            uow.events.append(aggregate.pull_events())
+
+    @staticmethod
+    def _save_payment(uow: UnitOfWork, payment: Payment, *, new: bool = False) -> None:
+        if new:
+            uow.payments.add(payment)
+        else:
+            uow.payments.save(payment)
