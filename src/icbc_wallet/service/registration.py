@@ -69,10 +69,11 @@ class RegistrationCommands(ServiceBase):
         _require(phone, PhoneNumber, "phone")
 
         def body(uow: UnitOfWork, now: datetime) -> RegistrationStep | None:
-            registration = uow.registrations.get(key)
+            # The step order is checked first, so an out-of-order call spends no code attempt.
+            registration = uow.registrations.get(key).verify_phone(phone)
             if type(code) is not str or not self._phone_verifier.check_code(phone, code, now):
                 raise VerificationFailedError("the one-time code is wrong or has expired")
-            return self._put(uow, registration.verify_phone(phone))
+            return self._put(uow, registration)
 
         return self._run(idempotency_key, "verify_phone", {"id": key, "phone": phone}, body)
 
@@ -90,7 +91,9 @@ class RegistrationCommands(ServiceBase):
 
         def body(uow: UnitOfWork, now: datetime) -> RegistrationStep | None:
             registration = uow.registrations.get(key).identify(holder_name, resident_id)
-            if not self._identity_verifier.verify(holder_name, resident_id):
+            name = registration.holder_name
+            assert name is not None  # identify() sets it, normalised
+            if not self._identity_verifier.verify(name, resident_id):
                 raise VerificationFailedError("the identity check did not confirm this name and ID")
             return self._put(uow, registration)
 

@@ -1,0 +1,230 @@
+"""In-memory verifiers for phones, identities and bank cards: for tests, demos and notebooks.
+
+- :class:`InMemoryPhoneVerifier` sends six-digit one-time codes into an :class:`SmsOutbox`, which
+  stands in for the SMS network; the verifier itself keeps only a keyed hash of each code, with
+  an expiry (:data:`CODE_LIFETIME`) and a number of attempts (:data:`MAX_ATTEMPTS`).
+- :class:`InMemoryIdentityVerifier` and :class:`InMemoryCardVerifier` accept everything except
+  the numbers they were told to reject.
+
+```pycon
+>>> from datetime import datetime, timezone
+>>> now = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
+>>> phone = PhoneNumber.parse("13800138000")
+>>> verifier = InMemoryPhoneVerifier()
+>>> verifier.send_code(phone, now)
+>>> code = verifier.last_code_for(phone)  # what the holder reads on their phone
+>>> verifier.check_code(phone, code, now), verifier.check_code(phone, code, now)
+(True, False)
+
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Final
+
+import attrs
+
+from icbc_wallet.domain.calendar import require_aware
+from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
+from icbc_wallet.errors import IdentityTypeError, SecretTypeError
+
+__all__ = [
+    "CODE_LIFETIME",
+    "MAX_ATTEMPTS",
+    "InMemoryCardVerifier",
+    "InMemoryIdentityVerifier",
+    "InMemoryPhoneVerifier",
+    "SentCode",
+    "SmsOutbox",
+]
+
+CODE_LIFETIME: Final = timedelta(minutes=5)
+"""How long a one-time code works after it is sent (it expires at exactly this age)."""
+
+MAX_ATTEMPTS: Final = 5
+"""How many codes may be tried against one sent code before it stops working."""
+
+
+def _require_phone(phone: object) -> PhoneNumber:
+    if not isinstance(phone, PhoneNumber):
+        raise IdentityTypeError(f"phone must be a PhoneNumber, not {type(phone).__name__}")
+    return phone
+
+
+@attrs.frozen
+class SentCode:
+    """One SMS as the network carried it. The code is left out of ``repr``."""
+
+    phone: PhoneNumber
+    code: str = attrs.field(repr=False)
+    sent_at: datetime
+
+
+@attrs.define(eq=False)
+class SmsOutbox:
+    """The messages "sent" by an :class:`InMemoryPhoneVerifier`: a stand-in for the SMS network.
+
+    It holds codes in clear, as a phone's inbox would. For tests and demos only.
+    """
+
+    _messages: list[SentCode] = attrs.field(factory=list, init=False, repr=False)
+
+    def deliver(self, message: SentCode) -> None:
+        """Record a message as sent."""
+        self._messages.append(message)
+
+    @property
+    def messages(self) -> tuple[SentCode, ...]:
+        """Every message sent, oldest first."""
+        return tuple(self._messages)
+
+    def last_code_for(self, phone: PhoneNumber) -> str | None:
+        """The code most recently sent to ``phone``, or None if none was."""
+        for message in reversed(self._messages):
+            if message.phone == phone:
+                return message.code
+        return None
+
+
+@attrs.define
+class _PendingCode:
+    digest: bytes
+    expires_at: datetime
+    attempts_left: int
+
+
+@attrs.define(eq=False)
+class InMemoryPhoneVerifier:
+    """A :class:`~icbc_wallet.ports.verification.PhoneVerifier` that keeps its state in memory.
+
+    Codes are six random digits (:func:`secrets.randbelow`). The verifier stores only an HMAC of
+    each code under a key it draws at creation, the instant it expires and the attempts left. A
+    new code replaces the previous one for that phone; a code stops working once it verified,
+    once it is :data:`CODE_LIFETIME` old, or after :data:`MAX_ATTEMPTS` tries.
+
+    Attributes:
+        outbox: where sent messages go; share one outbox between verifiers to see all messages.
+    """
+
+    outbox: SmsOutbox = attrs.field(factory=SmsOutbox)
+    _key: bytes = attrs.field(factory=lambda: secrets.token_bytes(32), init=False, repr=False)
+    _pending: dict[PhoneNumber, _PendingCode] = attrs.field(factory=dict, init=False, repr=False)
+
+    def _digest(self, phone: PhoneNumber, code: str) -> bytes:
+        message = f"{phone.reveal()}:{code}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def send_code(self, phone: PhoneNumber, now: datetime) -> None:
+        """Send a fresh six-digit code to ``phone``; an earlier code for it stops working.
+
+        Raises:
+            IdentityTypeError: ``phone`` is not a :class:`PhoneNumber`.
+            NaiveDatetimeError: ``now`` has no timezone.
+        """
+        phone = _require_phone(phone)
+        sent_at = require_aware(now, "now")
+        code = f"{secrets.randbelow(10**6):06d}"
+        self._pending[phone] = _PendingCode(
+            self._digest(phone, code), sent_at + CODE_LIFETIME, MAX_ATTEMPTS
+        )
+        self.outbox.deliver(SentCode(phone, code, sent_at))
+
+    def check_code(self, phone: PhoneNumber, code: str, now: datetime) -> bool:
+        """True when ``code`` is the live code for ``phone``; a code verifies only once.
+
+        Every check uses up one attempt, whatever its outcome.
+
+        Raises:
+            IdentityTypeError: ``phone`` is not a :class:`PhoneNumber`.
+            SecretTypeError: ``code`` is not a ``str``.
+            NaiveDatetimeError: ``now`` has no timezone.
+        """
+        phone = _require_phone(phone)
+        if not isinstance(code, str):
+            raise SecretTypeError(f"a one-time code must be a str, not {type(code).__name__}")
+        checked_at = require_aware(now, "now")
+        pending = self._pending.get(phone)
+        if pending is None:
+            return False
+        if checked_at >= pending.expires_at:
+            del self._pending[phone]
+            return False
+        pending.attempts_left -= 1
+        matched = hmac.compare_digest(self._digest(phone, code), pending.digest)
+        if matched or pending.attempts_left == 0:
+            del self._pending[phone]
+        return matched
+
+    def last_code_for(self, phone: PhoneNumber) -> str | None:
+        """TEST/DEV HOOK: the code last sent to ``phone``, read from the outbox, or None.
+
+        Stands for the holder reading the SMS. It reads the :attr:`outbox`, never the verifier's
+        own state, which holds hashes only. A real SMS verifier has no such method.
+        """
+        return self.outbox.last_code_for(phone)
+
+
+def _resident_ids(numbers: Iterable[str]) -> frozenset[ResidentId]:
+    if isinstance(numbers, str):
+        raise IdentityTypeError("rejected must be a collection of ID numbers, not one string")
+    return frozenset(ResidentId.parse(number) for number in numbers)
+
+
+def _cards(numbers: Iterable[str]) -> frozenset[BankCard]:
+    if isinstance(numbers, str):
+        raise IdentityTypeError("rejected must be a collection of card numbers, not one string")
+    return frozenset(BankCard.parse(number) for number in numbers)
+
+
+@attrs.frozen
+class InMemoryIdentityVerifier:
+    """An identity verifier that confirms everyone except the resident IDs in ``rejected``.
+
+    Implements :class:`~icbc_wallet.ports.verification.IdentityVerifier`.
+
+    Raises:
+        InvalidResidentIdError: a number in ``rejected`` is not a valid resident ID.
+    """
+
+    rejected: frozenset[ResidentId] = attrs.field(default=(), converter=_resident_ids)
+
+    def verify(self, holder_name: str, resident_id: ResidentId) -> bool:
+        """False for a rejected resident ID, True otherwise (the name is not checked).
+
+        Raises:
+            IdentityTypeError: ``resident_id`` is not a :class:`ResidentId`.
+        """
+        if not isinstance(resident_id, ResidentId):
+            raise IdentityTypeError(
+                f"resident_id must be a ResidentId, not {type(resident_id).__name__}"
+            )
+        return resident_id not in self.rejected
+
+
+@attrs.frozen
+class InMemoryCardVerifier:
+    """A card verifier that confirms every card except the card numbers in ``rejected``.
+
+    Implements :class:`~icbc_wallet.ports.verification.CardVerifier`.
+
+    Raises:
+        InvalidBankCardError: a number in ``rejected`` is not a valid card number.
+    """
+
+    rejected: frozenset[BankCard] = attrs.field(default=(), converter=_cards)
+
+    def verify(self, card: BankCard, holder_name: str, resident_id: ResidentId) -> bool:
+        """False for a rejected card, True otherwise (the holder is not checked).
+
+        Raises:
+            IdentityTypeError: ``card`` is not a :class:`BankCard`.
+        """
+        if not isinstance(card, BankCard):
+            raise IdentityTypeError(f"card must be a BankCard, not {type(card).__name__}")
+        return card not in self.rejected
