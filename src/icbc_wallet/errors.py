@@ -17,31 +17,59 @@ __all__ = [
     "AmountPrecisionError",
     "AmountTypeError",
     "CalendarOutOfRangeError",
+    "CardNotBoundError",
+    "ConcurrencyError",
     "CurrencyMismatchError",
     "DatetimeTypeError",
+    "DisputeStateError",
     "HoldStateError",
+    "IdempotencyConflict",
     "IdentityTypeError",
+    "InsufficientEvidenceError",
     "InsufficientFundsError",
     "InvalidAmountError",
     "InvalidBankCardError",
     "InvalidCreditCodeError",
     "InvalidDatetimeError",
     "InvalidFeeScheduleError",
+    "InvalidHashError",
+    "InvalidHolderNameError",
+    "InvalidIdError",
     "InvalidIdentityError",
+    "InvalidLimitIncreaseError",
     "InvalidLimitScheduleError",
+    "InvalidMerchantError",
+    "InvalidPeriodError",
     "InvalidPhoneNumberError",
+    "InvalidPolicyError",
     "InvalidRateError",
     "InvalidRefundWindowError",
     "InvalidResidentIdError",
+    "InvalidStatementError",
+    "InvalidTextError",
+    "InvalidTierPolicyError",
+    "InvalidTimeLimitError",
     "LedgerError",
+    "LimitChoiceError",
     "NaiveDatetimeError",
+    "NotFoundError",
+    "PaymentStateError",
+    "RefundStateError",
+    "RegistrationStateError",
+    "SecretTypeError",
+    "TextTypeError",
     "UnbalancedEntryError",
+    "UnknownCategoryError",
     "UnknownCurrencyError",
     "UnknownOperationError",
     "UnknownPaymentMethodError",
     "UnknownTierError",
     "UnsupportedLocaleError",
+    "VerificationFailedError",
+    "WalletClosedError",
     "WalletError",
+    "WalletStateError",
+    "WeakPasswordError",
 ]
 
 
@@ -163,3 +191,115 @@ class InsufficientFundsError(LedgerError):
 
 class HoldStateError(LedgerError):
     """An illegal hold transition: a closed hold changed, an over-capture, a capture after expiry."""
+
+
+class InvalidIdError(WalletError, ValueError):
+    """An identifier (wallet, payment, idempotency key, ...) is empty, too long or not printable ASCII."""
+
+
+class UnknownCategoryError(WalletError, ValueError):
+    """A payment category is not one of :class:`~icbc_wallet.domain.categories.Category`'s values."""
+
+
+class RefundStateError(WalletError, ValueError):
+    """An illegal refund request transition: an answer after the deadline, a change once answered."""
+
+
+class DisputeStateError(WalletError, ValueError):
+    """An illegal dispute transition: a late response, a decision too early, a change once closed."""
+
+
+class InvalidTextError(WalletError, ValueError):
+    """A free-text field (a reason, an order number, a description) is empty, too long or has control characters."""
+
+
+class TextTypeError(WalletError, TypeError):
+    """A free-text field was given as something other than a ``str``."""
+
+
+class InvalidTimeLimitError(WalletError, ValueError):
+    """A time allowed for an answer, a response or a decision is not a positive ``timedelta`` within bounds."""
+
+
+class InvalidLimitIncreaseError(WalletError, ValueError):
+    """A limit increase request, grant, history or terms is malformed (for example a "raise" to lower caps)."""
+
+
+class InvalidPeriodError(WalletError, ValueError):
+    """A statement or history period is empty or reversed, or its month or day does not exist."""
+
+
+class InvalidStatementError(WalletError, ValueError):
+    """A statement line or statement is inconsistent: a line outside the period, a wrong sign, bad order."""
+
+
+class RegistrationStateError(WalletError, ValueError):
+    """A registration step was taken out of order, or anything was changed after it was submitted."""
+
+
+class InvalidHolderNameError(InvalidIdentityError):
+    """A holder's name is empty, longer than 50 characters, or has digits or control characters."""
+
+
+class WeakPasswordError(WalletError, ValueError):
+    """A payment password does not meet the rules (six ASCII digits). The message never repeats it."""
+
+
+class SecretTypeError(WalletError, TypeError):
+    """A password, answer, code or stored hash was given as something other than a ``str``."""
+
+
+class InvalidHashError(WalletError, ValueError):
+    """A stored secret hash is malformed, or a hasher's cost parameters are unusable."""
+
+
+class InvalidTierPolicyError(WalletError, ValueError):
+    """A tier policy is inconsistent: no rules, a repeated evidence set, rules out of order."""
+
+
+class InsufficientEvidenceError(WalletError, ValueError):
+    """The verified evidence does not meet any rule of the tier policy, not even the lowest."""
+
+
+class LimitChoiceError(WalletError, ValueError):
+    """A chosen limit is above what the verification tier allows in some window."""
+
+
+class WalletStateError(WalletError, ValueError):
+    """The wallet cannot do that in its state (closed, frozen, a card bound twice, money left at closing)."""
+
+
+class WalletClosedError(WalletStateError):
+    """The wallet is closed: nothing may change it any more."""
+
+
+class CardNotBoundError(WalletError, LookupError):
+    """The bank card is not bound to the wallet."""
+
+
+class NotFoundError(WalletError, LookupError):
+    """No wallet, merchant, payment, refund, dispute or registration has that id."""
+
+
+class IdempotencyConflict(WalletError, ValueError):  # noqa: N818  # the name the issue and DESIGN.md use
+    """An idempotency key was reused with different parameters; the first command stands."""
+
+
+class ConcurrencyError(WalletError, RuntimeError):
+    """Another unit of work changed the same aggregate first; retry the command."""
+
+
+class InvalidPolicyError(WalletError, ValueError):
+    """A policy set is inconsistent: a tier the limits lack, fee schedules in another currency, a bad duration."""
+
+
+class InvalidMerchantError(WalletError, ValueError):
+    """A merchant is malformed: an empty or overlong name."""
+
+
+class PaymentStateError(WalletError, ValueError):
+    """A payment cannot do that now: capture or void of a closed hold, a bad capture amount."""
+
+
+class VerificationFailedError(WalletError, ValueError):
+    """A verifier did not confirm what was claimed: a wrong one-time code, an ID the public-security check rejects, a card the bank does not confirm."""

@@ -93,6 +93,7 @@ def test_pboc_and_payment_account_presets_carry_the_cited_caps() -> None:
     assert set(ALL_LIMIT_PRESETS) == {
         "article-defaults",
         "ecny-2021",
+        "ecny-2021-qr",
         "ecny-ccb-pilot-2020",
         "pboc-bank-accounts",
         "payment-accounts-2016",
@@ -441,3 +442,16 @@ def test_effective_caps_take_wider_windows_into_account() -> None:
     assert Limit().effective_cap(LimitWindow.DAY) is None
     assert Limit().currency is None
     assert limit.currency == "CNY"
+
+
+def test_the_default_ecny_schedule_caps_static_qr_codes_at_every_class() -> None:
+    from icbc_wallet.presets.limits import ECNY_2021, ECNY_2021_WITH_QR_CODES, QR_CODE_DAILY_LIMITS
+
+    for plain, with_qr in zip(ECNY_2021.tiers, ECNY_2021_WITH_QR_CODES.tiers, strict=True):
+        assert with_qr.methods[PaymentMethod.STATIC_QR] == QR_CODE_DAILY_LIMITS["D"]
+        assert (with_qr.name, with_qr.limit, with_qr.balance_cap) == (
+            plain.name,
+            plain.limit,
+            plain.balance_cap,
+        )
+        assert with_qr.disallowed == plain.disallowed

@@ -41,6 +41,17 @@ class DeclineReason(Enum):
     METHOD_NOT_ALLOWED = "limit.method_not_allowed"
     REFUND_WINDOW_CLOSED = "refund.window_closed"
     REFUND_EXCEEDS_REFUNDABLE = "refund.exceeds_refundable"
+    INSUFFICIENT_FUNDS = "wallet.insufficient_funds"
+    WALLET_FROZEN = "wallet.frozen"
+    DISPUTE_NOT_REFUSED = "dispute.not_refused"
+    DISPUTE_ALREADY_OPEN = "dispute.already_open"
+    DISPUTE_WINDOW_CLOSED = "dispute.window_closed"
+    INCREASE_TIER_NOT_ELIGIBLE = "increase.tier_not_eligible"
+    INCREASE_ACCOUNT_TOO_NEW = "increase.account_too_new"
+    INCREASE_TOO_FEW_PAYMENTS = "increase.too_few_payments"
+    INCREASE_TOO_MANY_DECLINES = "increase.too_many_declines"
+    INCREASE_DISPUTES_LOST = "increase.disputes_lost"
+    INCREASE_ABOVE_MAXIMUM = "increase.above_maximum"
 
     @property
     def code(self) -> str:
@@ -71,6 +82,44 @@ _MESSAGES: Final[dict[DeclineReason, tuple[str, str]]] = {
     DeclineReason.REFUND_EXCEEDS_REFUNDABLE: (
         "The refund exceeds the amount still refundable",
         "退款金额超出可退金额",
+    ),
+    DeclineReason.INCREASE_TIER_NOT_ELIGIBLE: (
+        "This verification level cannot apply for a limit increase",
+        "当前认证等级不能申请提高限额",
+    ),
+    DeclineReason.INCREASE_ACCOUNT_TOO_NEW: (
+        "The account is too new for a limit increase",
+        "开户时间不足，暂不能提高限额",
+    ),
+    DeclineReason.INCREASE_TOO_FEW_PAYMENTS: (
+        "Too few recent payments for a limit increase",
+        "近期支付笔数不足，暂不能提高限额",
+    ),
+    DeclineReason.INCREASE_TOO_MANY_DECLINES: (
+        "Too many recently declined transactions",
+        "近期被拒绝的交易过多",
+    ),
+    DeclineReason.INCREASE_DISPUTES_LOST: (
+        "Disputes have been decided against the customer",
+        "存在裁定不利于用户的纠纷记录",
+    ),
+    DeclineReason.INCREASE_ABOVE_MAXIMUM: (
+        "The requested limit is above the most that can be granted",
+        "申请的限额超过可批准的上限",
+    ),
+    DeclineReason.INSUFFICIENT_FUNDS: ("Not enough money available in the wallet", "钱包可用余额不足"),
+    DeclineReason.WALLET_FROZEN: ("The wallet is frozen", "钱包已冻结"),
+    DeclineReason.DISPUTE_NOT_REFUSED: (
+        "The merchant has not refused the refund or failed to answer it in time",
+        "商户尚未拒绝退款或逾期未答复",
+    ),
+    DeclineReason.DISPUTE_ALREADY_OPEN: (
+        "A dispute has already been opened over this refund",
+        "该退款已提起纠纷",
+    ),
+    DeclineReason.DISPUTE_WINDOW_CLOSED: (
+        "The period for opening a dispute has closed",
+        "已超过申请纠纷调解的期限",
     ),
 }
 
