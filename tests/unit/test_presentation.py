@@ -114,6 +114,17 @@ def test_decline_codes_are_stable() -> None:
         "METHOD_NOT_ALLOWED": "limit.method_not_allowed",
         "REFUND_WINDOW_CLOSED": "refund.window_closed",
         "REFUND_EXCEEDS_REFUNDABLE": "refund.exceeds_refundable",
+        "INSUFFICIENT_FUNDS": "wallet.insufficient_funds",
+        "WALLET_FROZEN": "wallet.frozen",
+        "DISPUTE_NOT_REFUSED": "dispute.not_refused",
+        "DISPUTE_ALREADY_OPEN": "dispute.already_open",
+        "DISPUTE_WINDOW_CLOSED": "dispute.window_closed",
+        "INCREASE_TIER_NOT_ELIGIBLE": "increase.tier_not_eligible",
+        "INCREASE_ACCOUNT_TOO_NEW": "increase.account_too_new",
+        "INCREASE_TOO_FEW_PAYMENTS": "increase.too_few_payments",
+        "INCREASE_TOO_MANY_DECLINES": "increase.too_many_declines",
+        "INCREASE_DISPUTES_LOST": "increase.disputes_lost",
+        "INCREASE_ABOVE_MAXIMUM": "increase.above_maximum",
     }
 
 
