@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+# The shipped contract tests assert in an installed module: ask pytest to explain their failures.
+pytest.register_assert_rewrite("icbc_wallet.testing.contracts")
 
 # CI machines are small and shared: time limits per example would only make tests flaky.
 settings.register_profile("default", deadline=None, print_blob=True)
@@ -17,6 +21,139 @@ settings.register_profile(
 )
 # On CI every run explores the same examples, so a red build is reproducible, not a coin toss.
 settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True, database=None)
+# The other Pythons of the matrix re-run the suite for portability, not for search depth.
+settings.register_profile(
+    "ci-quick", deadline=None, print_blob=True, derandomize=True, database=None, max_examples=25
+)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
 )
+
+
+# --- the wallet core's fixtures: an in-memory bank, customers at each tier, a merchant ---------
+
+from collections.abc import Callable  # noqa: E402  # appended section keeps the profiles first
+from datetime import UTC, datetime  # noqa: E402
+from typing import Literal  # noqa: E402
+
+import pytest  # noqa: E402
+
+from icbc_wallet.bootstrap import InMemoryBank, in_memory  # noqa: E402
+from icbc_wallet.domain.identity import (  # noqa: E402
+    BankCard,
+    MerchantCreditCode,
+    PhoneNumber,
+    ResidentId,
+)
+from icbc_wallet.domain.ids import MerchantId, WalletId  # noqa: E402
+from icbc_wallet.domain.ledger import AccountId, trial_balance  # noqa: E402
+from icbc_wallet.domain.money import Money  # noqa: E402
+from icbc_wallet.service import WalletPolicies  # noqa: E402
+
+CORE_START = datetime(2026, 3, 2, 2, tzinfo=UTC)
+"""Monday 2 March 2026, 10:00 in Shanghai: the in-memory bank's first instant in core tests."""
+
+Tier = Literal["WL04", "WL03", "WL02"]
+OpenWallet = Callable[..., WalletId]
+"""``open_wallet(tier="WL02", *, top_up=None, phone=None)``: registers a customer, returns the id."""
+
+
+def _luhn_completed(body: str) -> str:
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        digit = int(char)
+        if position % 2 == 0:  # doubled once the check digit is appended
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return body + str((10 - total % 10) % 10)
+
+
+def card_number(serial: int) -> str:
+    """A valid UnionPay-looking card number, distinct for each ``serial``."""
+    return _luhn_completed(f"622576{serial:09d}")
+
+
+def resident_number(serial: int) -> str:
+    """A valid resident ID number (born 1980-01-01), distinct for each ``serial`` below 1000."""
+    body = f"34052419800101{serial:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(digit) * weight for digit, weight in zip(body, weights, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def phone_number(serial: int) -> str:
+    """A valid mainland mobile number, distinct for each ``serial``."""
+    return f"1380013{serial:04d}"
+
+
+@pytest.fixture
+def wallet_policies() -> WalletPolicies | None:
+    """The policies of :func:`memory_bank`: the default set (parametrize this name to change it)."""
+    return None
+
+
+@pytest.fixture
+def memory_bank(wallet_policies: WalletPolicies | None) -> InMemoryBank:
+    """A fresh in-memory bank whose clock starts at :data:`CORE_START`."""
+    return in_memory(wallet_policies, start=CORE_START)
+
+
+@pytest.fixture
+def open_wallet(memory_bank: InMemoryBank) -> OpenWallet:
+    """Registers customers through every step their tier needs (WL04 phone, WL03 + ID, WL02 + card)."""
+    serials = iter(range(1, 1000))
+
+    def register(tier: Tier = "WL02", *, top_up: Money | None = None) -> WalletId:
+        service, serial = memory_bank.service, next(serials)
+        prefix = f"open-{serial}"
+        phone = PhoneNumber.parse(phone_number(serial))
+        registration = service.start_registration(phone, idempotency_key=f"{prefix}-start")
+        code = memory_bank.phone_verifier.last_code_for(phone)
+        assert code is not None
+        service.verify_phone(registration, phone, code, idempotency_key=f"{prefix}-phone")
+        if tier != "WL04":
+            resident = ResidentId.parse(resident_number(serial))
+            service.provide_identity(registration, "张三", resident, idempotency_key=f"{prefix}-id")
+        service.set_credentials(
+            registration, "135790", "Pet?", "Rex", idempotency_key=f"{prefix}-pw"
+        )
+        if tier == "WL02":
+            card = BankCard.parse(card_number(serial))
+            service.add_card(registration, card, idempotency_key=f"{prefix}-card")
+        wallet_id = service.submit_registration(registration, idempotency_key=f"{prefix}-submit")
+        if top_up is not None:
+            card = service.wallet(wallet_id).cards[0]
+            result = service.top_up(wallet_id, card, top_up, idempotency_key=f"{prefix}-top-up")
+            assert result.approved
+        return wallet_id
+
+    return register
+
+
+@pytest.fixture
+def coffee_shop(memory_bank: InMemoryBank) -> MerchantId:
+    """A merchant in the food category."""
+    code = MerchantCreditCode.parse("91110000600037341L")
+    return memory_bank.service.register_merchant(
+        "Coffee", code, "food", idempotency_key="coffee-shop"
+    )
+
+
+def books_balance(bank: InMemoryBank) -> None:
+    """Assert money is conserved and every wallet and merchant agrees with its ledger account."""
+    store = bank.store
+    with store.unit_of_work() as uow:
+        balances = uow.ledger.balances()
+        assert trial_balance(balances.values(), "CNY") == Money.zero()
+        for wallet_id, wallet in store.wallets.rows.items():
+            assert wallet.balance.posted == uow.ledger.balance(AccountId.wallet(wallet_id)).posted
+            assert wallet.balance.pending <= wallet.balance.posted
+        for merchant_id, merchant in store.merchants.rows.items():
+            ledger = uow.ledger.balance(AccountId.merchant(merchant_id)).posted
+            assert merchant.balance.posted == ledger
+
+
+@pytest.fixture
+def audit() -> Callable[[InMemoryBank], None]:
+    """:func:`books_balance`, for tests (conftest helpers are reached through fixtures)."""
+    return books_balance

@@ -240,7 +240,7 @@ def test_a_request_the_merchant_did_not_refuse_or_let_lapse_cannot_be_disputed(
                 dispute_id=DisputeId("D 1"), request=REFUSED, evidence=CUSTOMER_EVIDENCE, at=OPENED
             ),
             InvalidIdError,
-            "a DisputeId must be",
+            "DisputeId must be",
         ),
         (
             lambda: Dispute.open(
@@ -530,7 +530,7 @@ def test_an_instant_that_is_not_a_datetime_is_refused() -> None:
         ),
         (OPEN, {"decision_deadline": RESPONSE_DEADLINE}, InvalidDatetimeError, "in order"),
         (OPEN, {"decided_at": datetime(2026, 5, 6)}, NaiveDatetimeError, "instant"),
-        (OPEN, {"merchant_id": ""}, InvalidIdError, "a MerchantId"),
+        (OPEN, {"merchant_id": ""}, InvalidIdError, "MerchantId"),
         (OPEN, {"amount": Money.zero()}, InvalidAmountError, "a disputed amount must be positive"),
         (
             OPEN,

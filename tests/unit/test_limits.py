@@ -32,6 +32,7 @@ from icbc_wallet.presets.limits import (
     ARTICLE_DEFAULTS,
     CONTACTLESS_NO_PIN_PER_TRANSACTION,
     ECNY_2021,
+    ECNY_2021_WITH_QR_CODES,
     ECNY_CCB_PILOT_2020,
     PAYMENT_ACCOUNTS_2016,
     PBOC_BANK_ACCOUNTS,
@@ -445,8 +446,6 @@ def test_effective_caps_take_wider_windows_into_account() -> None:
 
 
 def test_the_default_ecny_schedule_caps_static_qr_codes_at_every_class() -> None:
-    from icbc_wallet.presets.limits import ECNY_2021, ECNY_2021_WITH_QR_CODES, QR_CODE_DAILY_LIMITS
-
     for plain, with_qr in zip(ECNY_2021.tiers, ECNY_2021_WITH_QR_CODES.tiers, strict=True):
         assert with_qr.methods[PaymentMethod.STATIC_QR] == QR_CODE_DAILY_LIMITS["D"]
         assert (with_qr.name, with_qr.limit, with_qr.balance_cap) == (

@@ -129,10 +129,10 @@ def test_a_request_may_carry_no_reason_for_a_no_reason_return_or_a_multi_line_on
 @pytest.mark.parametrize(
     ("changes", "error", "message"),
     [
-        ({"refund_id": ""}, InvalidIdError, "a RefundId must be 1 to 128"),
-        ({"payment_id": "P 1"}, InvalidIdError, "a PaymentId"),
-        ({"wallet_id": 7}, InvalidIdError, "a WalletId"),
-        ({"merchant_id": "M" * 129}, InvalidIdError, "a MerchantId"),
+        ({"refund_id": ""}, InvalidIdError, "RefundId must be 1 to 128"),
+        ({"payment_id": "P 1"}, InvalidIdError, "PaymentId"),
+        ({"wallet_id": 7}, InvalidIdError, "WalletId"),
+        ({"merchant_id": "M" * 129}, InvalidIdError, "MerchantId"),
         ({"requested": Money.zero()}, InvalidAmountError, "must be positive, not 0.00 CNY"),
         ({"requested": cny("-1.00")}, InvalidAmountError, "must be positive"),
         ({"requested": Decimal("80.00")}, AmountTypeError, "must be Money, not Decimal"),

@@ -45,6 +45,8 @@ __all__ = [
     "LimitIncreaseExpired",
     "LimitUsageWarning",
     "MerchantEvent",
+    "MerchantFundsHeld",
+    "MerchantFundsReleased",
     "MerchantPaid",
     "MerchantRefunded",
     "MerchantRegistered",
@@ -404,4 +406,29 @@ class MerchantRefunded(MerchantEvent):
     refund_id: str
     payment_id: str
     amount: Money
+    entry_id: str
+
+
+@attrs.frozen(kw_only=True)
+class MerchantFundsHeld(MerchantEvent):
+    """A dispute was opened: ``amount`` was set aside from the account until the bank decides."""
+
+    dispute_id: str
+    payment_id: str
+    amount: Money
+    entry_id: str
+
+
+@attrs.frozen(kw_only=True)
+class MerchantFundsReleased(MerchantEvent):
+    """A dispute closed: ``amount`` of the money set aside came back to the account.
+
+    ``refunded`` went to the customer (zero when the customer was found responsible or withdrew):
+    the merchant bore it, less the share of its fee that goes back with it.
+    """
+
+    dispute_id: str
+    payment_id: str
+    amount: Money
+    refunded: Money
     entry_id: str

@@ -11,7 +11,7 @@ characters, no spaces (safe in keys, logs and URLs).
 >>> parse_id("W 1", WalletId)
 Traceback (most recent call last):
 ...
-icbc_wallet.errors.InvalidIdError: a WalletId must be 1 to 128 printable ASCII characters without spaces, not 'W 1'
+icbc_wallet.errors.InvalidIdError: WalletId must be 1 to 128 printable ASCII characters without spaces, not 'W 1'
 
 ```
 """
@@ -62,6 +62,6 @@ def parse_id(value: object, kind: Callable[[str], _Id]) -> _Id:
     if type(value) is not str or not _ID.fullmatch(value):
         name = getattr(kind, "__name__", "identifier")
         raise InvalidIdError(
-            f"a {name} must be 1 to 128 printable ASCII characters without spaces, not {value!r}"
+            f"{name} must be 1 to 128 printable ASCII characters without spaces, not {value!r}"
         )
     return kind(value)

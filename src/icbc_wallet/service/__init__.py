@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from icbc_wallet.service.accounts import AccountCommands
 from icbc_wallet.service.config import WalletPolicies
+from icbc_wallet.service.limits import LimitCommands
 from icbc_wallet.service.money import MoneyCommands
+from icbc_wallet.service.refunds import RefundCommands
 from icbc_wallet.service.registration import RegistrationCommands
 from icbc_wallet.service.results import OperationResult
+from icbc_wallet.service.statements import StatementQueries
 
 __all__ = ["OperationResult", "WalletPolicies", "WalletService"]
 
 
-class WalletService(RegistrationCommands, AccountCommands, MoneyCommands):
+class WalletService(
+    RegistrationCommands,
+    AccountCommands,
+    MoneyCommands,
+    RefundCommands,
+    LimitCommands,
+    StatementQueries,
+):
     """Every use case of the wallet, over a unit-of-work factory and the other ports.
 
     Args:
@@ -29,4 +39,7 @@ class WalletService(RegistrationCommands, AccountCommands, MoneyCommands):
         identity_verifier: checks a name and resident ID.
         card_verifier: confirms a card belongs to the holder.
         policies: limits, tiers, fees and deadlines (``WalletPolicies.default()`` when None).
+        fingerprint_key: the secret (at least 16 bytes) that keys idempotency fingerprints. A
+            random one is drawn when None, which suits one process; services whose idempotency
+            records outlive the process (SQLite, PostgreSQL) must pass a stable secret.
     """

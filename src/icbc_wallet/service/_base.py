@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
@@ -15,7 +17,7 @@ from icbc_wallet.domain.events import LimitIncreaseExpired
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import IdempotencyKey, WalletId, parse_id
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import IdempotencyConflict, LimitChoiceError
+from icbc_wallet.errors import IdempotencyConflict, InvalidPolicyError, LimitChoiceError
 from icbc_wallet.policies.limit_increase import effective_limits
 from icbc_wallet.policies.tiers import choose_limits
 from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
@@ -30,6 +32,7 @@ from icbc_wallet.wallet.payment import Payment
 __all__ = ["ServiceBase", "fingerprint"]
 
 R = TypeVar("R")
+_MIN_KEY_BYTES = 16
 
 
 def _canonical(value: object) -> str:  # noqa: PLR0911  # one case per kind of value
@@ -52,14 +55,15 @@ def _canonical(value: object) -> str:  # noqa: PLR0911  # one case per kind of v
     return f"{type(value).__name__}:{value!r}"
 
 
-def fingerprint(command: str, **params: object) -> str:
-    """A SHA-256 over the command's name and parameters: equal for equal commands.
+def fingerprint(key: bytes, command: str, **params: object) -> str:
+    """An HMAC-SHA-256, under the service's secret ``key``, of a command and its parameters.
 
-    Card, ID and phone numbers go into the hash in clear, so two cards with the same last four
-    digits differ, but the stored fingerprint reveals nothing.
+    Equal commands give equal fingerprints. Card, ID and phone numbers (and a new password) go
+    into it in clear, so two cards with the same last four digits differ; being keyed, the
+    stored fingerprint cannot be reversed by trying every six-digit password or phone number.
     """
     text = command + "\x1f" + "\x1f".join(f"{k}={_canonical(v)}" for k, v in sorted(params.items()))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 class ServiceBase:
@@ -76,6 +80,7 @@ class ServiceBase:
         identity_verifier: IdentityVerifier,
         card_verifier: CardVerifier,
         policies: WalletPolicies | None = None,
+        fingerprint_key: bytes | None = None,
     ) -> None:
         self._uow = unit_of_work
         self._clock = clock
@@ -85,6 +90,11 @@ class ServiceBase:
         self._identity_verifier = identity_verifier
         self._card_verifier = card_verifier
         self.policies = policies if policies is not None else WalletPolicies.default()
+        if fingerprint_key is None:
+            fingerprint_key = secrets.token_bytes(32)
+        elif type(fingerprint_key) is not bytes or len(fingerprint_key) < _MIN_KEY_BYTES:
+            raise InvalidPolicyError(f"fingerprint_key must be at least {_MIN_KEY_BYTES} bytes")
+        self._fingerprint_key = fingerprint_key
 
     def _now(self) -> datetime:
         return require_aware(self._clock.now(), "the clock's now()")
@@ -103,7 +113,7 @@ class ServiceBase:
         recorded, so a command refused for bad input may be retried with the same key.
         """
         key = parse_id(key, IdempotencyKey)
-        digest = fingerprint(command, **params)
+        digest = fingerprint(self._fingerprint_key, command, **params)
         now = self._now()
         with self._uow() as uow:
             record = uow.idempotency.get(key)

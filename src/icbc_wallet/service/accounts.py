@@ -104,7 +104,7 @@ class AccountCommands(ServiceBase):
         if wallet.cards:
             evidence.add(Evidence.BANK_CARD)
         earned = assign_tier(self.policies.tiers, evidence)
-        names = self.policies.tiers.tier_names
+        names = self.policies.limits.tier_names  # all tiers, lowest first (the policy may skip)
         if wallet.tier in names and names.index(earned) <= names.index(wallet.tier):
             return
         self._apply_tier(wallet, earned, now)
@@ -141,6 +141,14 @@ class AccountCommands(ServiceBase):
             self._save(uow, wallet)
 
         self._run(idempotency_key, "close", {"wallet": wallet_key}, body)
+
+    def purge_idempotency_keys(self) -> int:
+        """Forget idempotency records past their keeping time (run daily); returns how many."""
+        now = self._now()
+        with self._uow() as uow:
+            purged = uow.idempotency.purge(now)
+            uow.commit()
+        return purged
 
     # --- reads ----------------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from icbc_wallet.domain.events import (
     LimitIncreaseDeclined,
     LimitIncreaseExpired,
     LimitUsageWarning,
+    MerchantFundsHeld,
+    MerchantFundsReleased,
     MerchantPaid,
     MerchantRefunded,
     OperationDeclined,
@@ -60,7 +62,7 @@ def _text(event: Event) -> tuple[NotificationKind, str] | None:  # noqa: PLR0911
         case OperationDeclined(operation=operation, amount=amount, reason=reason):
             return (
                 _Kind.PAYMENT_DECLINED,
-                f"Your {operation} of {amount} was declined: {reason.message()}.",
+                f"Your {operation.value.replace('_', '-')} of {amount} was declined: {reason.message()}.",
             )
         case LimitUsageWarning(used=used, limit=limit, percent=percent):
             return (
@@ -93,6 +95,16 @@ def _text(event: Event) -> tuple[NotificationKind, str] | None:  # noqa: PLR0911
             return (
                 _Kind.REFUND_UPDATE,
                 f"The merchant did not answer your refund for {payment}; you may open a dispute.",
+            )
+        case MerchantFundsHeld(amount=amount, dispute_id=dispute):
+            return (
+                _Kind.DISPUTE_UPDATE,
+                f"{amount} is set aside while the bank mediates dispute {dispute}.",
+            )
+        case MerchantFundsReleased(dispute_id=dispute, refunded=refunded):
+            return (
+                _Kind.DISPUTE_UPDATE,
+                f"Dispute {dispute} was closed; {refunded} went to the customer.",
             )
         case MerchantRefunded(amount=amount, payment_id=payment):
             return (

@@ -14,6 +14,7 @@ from icbc_wallet.domain.limits import PaymentMethod, parse_payment_method
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.errors import (
+    HoldStateError,
     IdentityTypeError,
     InvalidAmountError,
     PaymentStateError,
@@ -55,6 +56,14 @@ def _channel(channel: Channel | str) -> Channel:
     except ValueError:
         known = ", ".join(c.value for c in Channel)
         raise UnknownOperationError(f"unknown channel {channel!r}; use one of {known}") from None
+
+
+def _open(payment: Payment, verb: str) -> Payment:
+    if not payment.is_open:
+        raise PaymentStateError(
+            f"payment {payment.payment_id} is {payment.hold.status}: it cannot be {verb}"
+        )
+    return payment
 
 
 @attrs.frozen
@@ -213,7 +222,9 @@ class MoneyCommands(ServiceBase):
     ) -> OperationResult:
         """Pay a merchant at once (QR, NFC or online): authorise and capture in one transaction.
 
-        Returns the payment id and the decision; ``fee`` is the merchant's service fee.
+        Returns the payment id and the decision; ``fee`` is the merchant's service fee
+        (``WalletPolicies.merchant_fees``), deducted from what the merchant receives and never
+        more than the amount less one minor unit (a minimum fee meets a tiny payment).
         """
         order = self._order(wallet_id, merchant_id, amount, method, channel, category)
 
@@ -268,10 +279,13 @@ class MoneyCommands(ServiceBase):
             raise PaymentStateError(f"final must be True or False, not {final!r}")
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
-            payment = uow.payments.get(payment_key)
+            payment = _open(uow.payments.get(payment_key), "captured")
             wallet = uow.wallets.get(payment.wallet_id)
             taken = payment.hold.pending if amount is None else amount
-            fee = self._capture(uow, wallet, payment, taken, now, final=final)
+            try:
+                fee = self._capture(uow, wallet, payment, taken, now, final=final)
+            except HoldStateError as error:  # more than is held, or the hold has lapsed
+                raise PaymentStateError(str(error)) from None
             return OperationResult(payment.payment_id, APPROVED, fee)
 
         params = {"payment": payment_key, "amount": amount, "final": final}
@@ -282,7 +296,7 @@ class MoneyCommands(ServiceBase):
         payment_key = parse_id(payment_id, PaymentId)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
-            payment = uow.payments.get(payment_key)
+            payment = _open(uow.payments.get(payment_key), "voided")
             wallet = uow.wallets.get(payment.wallet_id)
             wallet.release(payment, now, expired=False)
             self._save(uow, wallet)
@@ -299,6 +313,7 @@ class MoneyCommands(ServiceBase):
         now = self._now()
         with self._uow() as uow:
             due = uow.payments.expiring(now, limit)
+        expired = 0
         for payment_id in due:
             with self._uow() as uow:
                 payment = uow.payments.get(payment_id)
@@ -309,7 +324,8 @@ class MoneyCommands(ServiceBase):
                 self._save(uow, wallet)
                 self._save_payment(uow, payment)
                 uow.commit()
-        return len(due)
+                expired += 1
+        return expired
 
     def _order(
         self,
@@ -374,11 +390,14 @@ class MoneyCommands(ServiceBase):
             calendar=self.policies.calendar,
             zone=self.policies.limits.zone,
         )
+        fee = quote.fee
+        if fee.minor >= amount.minor:  # a minimum fee above a tiny payment: keep one fen for it
+            fee = Money._make(amount.minor - 1, amount.currency)
         entry = wallet.capture(
-            payment, amount, merchant.account, self._ids.new("E"), now, final=final, fee=quote.fee
+            payment, amount, merchant.account, self._ids.new("E"), now, final=final, fee=fee
         )
         uow.ledger.post(entry)
         merchant.receive(payment.payment_id, entry, now)
         self._save(uow, wallet, merchant)
         self._save_payment(uow, payment)
-        return quote.fee
+        return fee

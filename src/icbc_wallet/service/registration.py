@@ -53,9 +53,9 @@ class RegistrationCommands(ServiceBase):
     def resend_code(self, registration_id: str, phone: PhoneNumber) -> None:
         """Text a new one-time code (the old one stops working, as the verifier decides)."""
         _require(phone, PhoneNumber, "phone")
-        self._phone_verifier.send_code(phone, self._now())
-        with self._uow() as uow:
+        with self._uow() as uow:  # no text message for a registration that does not exist
             uow.registrations.get(parse_id(registration_id, RegistrationId))
+        self._phone_verifier.send_code(phone, self._now())
 
     def verify_phone(
         self, registration_id: str, phone: PhoneNumber, code: str, *, idempotency_key: str
@@ -121,7 +121,8 @@ class RegistrationCommands(ServiceBase):
             )
             return self._put(uow, updated)
 
-        # The secrets enter the fingerprint only through a one-way hash of the whole command.
+        # The fingerprint is keyed (HMAC with the service's secret), so the new password and
+        # answer may go into it: a replay with other secrets is a conflict, not a silent no-op.
         params = {"id": key, "password": password, "question": question, "answer": normalised}
         return self._run(idempotency_key, "set_credentials", params, body)
 

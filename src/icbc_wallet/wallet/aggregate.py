@@ -11,6 +11,7 @@ event store answers history queries.
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import datetime
 from enum import StrEnum
 from typing import Final, NamedTuple
@@ -22,6 +23,9 @@ from icbc_wallet.domain.categories import Category
 from icbc_wallet.domain.decisions import APPROVED, Decision, Declined, DeclineReason
 from icbc_wallet.domain.events import (
     CardBound,
+    DisputeDecided,
+    DisputeOpened,
+    DisputeWithdrawn,
     Event,
     LimitUsageWarning,
     OperationDeclined,
@@ -31,6 +35,9 @@ from icbc_wallet.domain.events import (
     PaymentExpired,
     PaymentVoided,
     RefundIssued,
+    RefundLapsed,
+    RefundRefused,
+    RefundRequested,
     ToppedUp,
     TransferReceived,
     TransferSent,
@@ -69,6 +76,8 @@ USAGE_WARNING_PERCENT: Final = 80
 """A :class:`LimitUsageWarning` is recorded when daily spending crosses this share of the cap."""
 SETTLEMENT: Final = AccountId(AccountKind.BANK_SETTLEMENT)
 _NO_HOLIDAYS: Final = NoHolidays()
+_OPENS_CLAIM: Final = frozenset({RefundRequested, DisputeOpened})
+_CLOSES_CLAIM: Final = frozenset({RefundRefused, RefundLapsed, DisputeWithdrawn, DisputeDecided})
 _FROZEN: Final = Declined(DeclineReason.WALLET_FROZEN, scope="wallet")
 
 
@@ -97,7 +106,10 @@ class Owner:
     resident_id: ResidentId | None = None
 
 
+@functools.lru_cache(maxsize=256)
 def _one_tier(limits: TierLimits, currency: str, zone: object) -> LimitSchedule:
+    # Wallets at one tier share its schedule (a frozen value) rather than each building and
+    # holding its own: it costs as much to build as a payment, and a third of an idle wallet.
     return LimitSchedule((limits,), currency=currency, zone=zone)  # type: ignore[arg-type]
 
 
@@ -121,9 +133,11 @@ class Wallet:
     fee_quota: dict[OperationKind, tuple[str, int]] = attrs.field(factory=dict)
     chosen_limit: Limit | None = None
     grant: LimitGrant | None = None
+    open_claims: int = 0
     version: int = 0
     _schedule: LimitSchedule = attrs.field(init=False, repr=False)
     _events: list[Event] = attrs.field(init=False, factory=list, repr=False)
+    _account: AccountId | None = attrs.field(init=False, default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._schedule = _one_tier(self.limits, self.balance.posted.currency, self.usage.zone)
@@ -163,7 +177,10 @@ class Wallet:
     @property
     def account(self) -> AccountId:
         """The wallet's ledger account."""
-        return AccountId(AccountKind.WALLET, self.wallet_id)
+        account = self._account
+        if account is None:  # built once: every money command needs it, and it validates
+            account = self._account = AccountId(AccountKind.WALLET, self.wallet_id)
+        return account
 
     @property
     def currency(self) -> str:
@@ -269,6 +286,11 @@ class Wallet:
                 f"wallet {self.wallet_id} still holds {self.balance.posted} "
                 f"({self.balance.pending} on hold); withdraw or spend it before closing"
             )
+        if self.open_claims:
+            raise WalletStateError(
+                f"wallet {self.wallet_id} has {self.open_claims} refund request(s) or dispute(s) "
+                "still open; they may still pay money in"
+            )
         self.status = WalletStatus.CLOSED
         self._record(WalletClosed, at)
 
@@ -283,9 +305,17 @@ class Wallet:
         self.tier, self.limits, self.grant = tier, limits, grant
 
     def record(self, kind: type[Event], at: datetime, **fields: object) -> None:
-        """Record an event decided outside the aggregate (a limit grant, a refund request)."""
+        """Record an event decided outside the aggregate (a limit grant, a refund request).
+
+        Refund requests and disputes are counted while open (:attr:`open_claims`): a wallet
+        they may still pay into cannot be closed.
+        """
         self._require_open()
         self._record(kind, at, **fields)
+        if kind in _OPENS_CLAIM:
+            self.open_claims += 1
+        elif kind in _CLOSES_CLAIM:
+            self.open_claims -= 1
 
     # --- money in ---------------------------------------------------------------------------
 
@@ -314,10 +344,18 @@ class Wallet:
         amount: Money,
         entry: JournalEntry,
         at: datetime,
+        *,
+        settles_request: bool = True,
     ) -> None:
-        """Book a refund the merchant or the bank pays back (never declined: it is owed)."""
+        """Book a refund the merchant or the bank pays back (never declined: it is owed).
+
+        ``settles_request`` is False when a dispute's decision pays it (the decision already
+        closed that claim).
+        """
         self._require_open()
         self._book(entry)
+        if settles_request:
+            self.open_claims -= 1
         self._record(
             RefundIssued,
             at,
@@ -400,9 +438,14 @@ class Wallet:
         self.fee_quota = {**self.fee_quota, quote.kind: (key, before + consumed)}
 
     def _spend(self, method: PaymentMethod, amount: Money, at: datetime) -> None:
-        keys = WindowKeys.at(at, self.usage.zone)
-        before = self.usage.overall.used(keys)[LimitWindow.DAY.value]
-        self.usage = self.usage.record(method, amount, at)
+        # LimitUsage.record, with the window keys built once (check_limit checked the amount)
+        usage = self.usage
+        keys = WindowKeys.at(at, usage.zone)
+        before = usage.overall.used(keys)[LimitWindow.DAY.value]
+        by_method = dict(usage.by_method)
+        by_method[method] = usage.totals(method).record(amount.minor, keys)
+        overall = usage.overall.record(amount.minor, keys)
+        self.usage = LimitUsage(overall, by_method, usage.currency, usage.zone)
         self._warn_if_crossed(before, at, keys)
 
     def withdraw(
@@ -468,7 +511,9 @@ class Wallet:
             raise InvalidAmountError(f"a transfer of {amount} would not cover its fee {quote.fee}")
         decision = self._check_outflow(PaymentMethod.P2P_TRANSFER, debit, at)
         if type(decision) is not Declined:
-            decision = recipient.check_incoming(quote.net_amount)
+            incoming = recipient.check_incoming(quote.net_amount)
+            if type(incoming) is Declined:  # the recipient's cap and balance are not the sender's
+                decision = Declined._make(incoming.reason, None, None, None, "recipient")
         if type(decision) is Declined:
             self._decline(OperationKind.TRANSFER, transfer_id, amount, decision, at)
             return Movement(decision)
@@ -553,8 +598,21 @@ class Wallet:
         hold = Hold(payment_id, self.account, amount, at, expires_at)
         self.balance = self.balance.hold(amount)
         self._spend(method, amount, at)
+        zero = Money._make(0, amount.currency)  # not the five defaults' amount - amount each
         payment = Payment(
-            payment_id, self.wallet_id, merchant_id, amount, method, channel, category, hold
+            payment_id,
+            self.wallet_id,
+            merchant_id,
+            amount,
+            method,
+            channel,
+            category,
+            hold,
+            captured=zero,
+            merchant_fee=zero,
+            refunded=zero,
+            fee_refunded=zero,
+            claimed=zero,
         )
         self._record(
             PaymentAuthorised,
@@ -590,8 +648,7 @@ class Wallet:
         before = hold.pending
         closed = hold.capture(amount, at, final=final)
         leftover = before.minor - closed.pending.minor - amount.minor
-        self.balance = self.balance.release(before - closed.pending)
-        entry = JournalEntry.transfer(
+        entry = JournalEntry.transfer(  # before any change: a fee above the amount raises here
             entry_id,
             self.account,
             merchant_account,
@@ -600,6 +657,7 @@ class Wallet:
             fee=fee,
             charging=FeeCharging.DEDUCTED,
         )
+        self.balance = self.balance.release(before - closed.pending)
         self._book(entry)
         if leftover:
             self.usage = self.usage.release(

@@ -13,10 +13,18 @@ from datetime import datetime
 import attrs
 
 from icbc_wallet.domain.categories import Category
-from icbc_wallet.domain.events import Event, MerchantPaid, MerchantRefunded, MerchantRegistered
+from icbc_wallet.domain.events import (
+    Event,
+    MerchantFundsHeld,
+    MerchantFundsReleased,
+    MerchantPaid,
+    MerchantRefunded,
+    MerchantRegistered,
+)
 from icbc_wallet.domain.identity import MerchantCreditCode
 from icbc_wallet.domain.ids import MerchantId
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, AccountKind, JournalEntry
+from icbc_wallet.domain.money import Money
 from icbc_wallet.errors import InvalidMerchantError
 
 __all__ = ["Merchant"]
@@ -108,5 +116,39 @@ class Merchant:
             refund_id=refund_id,
             payment_id=payment_id,
             amount=paid,
+            entry_id=entry.entry_id,
+        )
+
+    def hold_for_dispute(
+        self, dispute_id: str, payment_id: str, entry: JournalEntry, at: datetime
+    ) -> None:
+        """Book money set aside from this account while a dispute is open.
+
+        Raises InsufficientFundsError if the account cannot cover it.
+        """
+        before = self.balance.posted
+        self._book(entry)
+        self._record(
+            MerchantFundsHeld,
+            at,
+            dispute_id=dispute_id,
+            payment_id=payment_id,
+            amount=before - self.balance.posted,
+            entry_id=entry.entry_id,
+        )
+
+    def settle_dispute(
+        self, dispute_id: str, payment_id: str, entry: JournalEntry, refunded: Money, at: datetime
+    ) -> None:
+        """Book the end of a dispute: what comes back to this account (the customer got ``refunded``)."""
+        before = self.balance.posted
+        self._book(entry)
+        self._record(
+            MerchantFundsReleased,
+            at,
+            dispute_id=dispute_id,
+            payment_id=payment_id,
+            amount=self.balance.posted - before,
+            refunded=refunded,
             entry_id=entry.entry_id,
         )

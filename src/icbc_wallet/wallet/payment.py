@@ -4,10 +4,19 @@ A :class:`Payment` is its own record, not part of the wallet: a wallet may have 
 them, and refunds and disputes need only the one they concern. It tracks what was captured,
 what was refunded, and what is *claimed* (asked for in an open refund request or dispute), so
 that refunds never exceed what was captured: ``refunded + claimed <= captured``.
+
+The merchant's service fee goes back pro rata with what is refunded, and with what an open
+dispute sets aside: ``fee_refunded`` is always ``merchant_fee * (refunded + disputed) //
+captured``. Because each share is the change of that one rounded-down total, the shares of
+successive refunds add up to exactly the whole fee when everything is refunded, in whatever order
+refunds and disputes open and close; and what the merchant pays out for a payment never exceeds
+what it received for it. The captured amount must be final (the hold closed) before the first
+claim, so that ``merchant_fee`` and ``captured`` no longer change.
 """
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 import attrs
@@ -32,9 +41,11 @@ class Payment:
         captured: what the merchant was paid in total.
         merchant_fee: the merchant's service fee deducted from what it received.
         refunded: what was paid back to the customer (by the merchant or a dispute).
-        fee_refunded: the part of ``merchant_fee`` returned to the merchant with refunds.
+        fee_refunded: the part of ``merchant_fee`` returned to the merchant with refunds and
+            set aside with open disputes.
         claimed: what open refund requests and disputes ask for.
         captured_at: the first capture (the refund window runs from it).
+        disputed: the part of ``claimed`` that open disputes have set aside in suspense.
     """
 
     payment_id: PaymentId
@@ -52,6 +63,9 @@ class Payment:
     claimed: Money = attrs.field(default=attrs.Factory(lambda p: p.amount - p.amount, True))
     captured_at: datetime | None = None
     version: int = 0
+    disputed: Money = attrs.field(
+        default=attrs.Factory(lambda p: Money._make(0, p.amount.currency), True)
+    )
 
     @property
     def is_open(self) -> bool:
@@ -65,7 +79,7 @@ class Payment:
 
     def clone(self) -> Payment:
         """An independent copy (every field is an immutable value)."""
-        return attrs.evolve(self)
+        return copy.copy(self)
 
     def captured_by(self, hold: Hold, amount: Money, fee: Money | None, at: datetime) -> None:
         """Record a capture of ``amount`` (with the merchant's ``fee``) that left ``hold``."""
@@ -96,25 +110,67 @@ class Payment:
         self.version += 1
 
     def settle_claim(self, claimed: Money, refunded: Money) -> Money:
-        """Close a claim of ``claimed``, of which ``refunded`` is paid back.
+        """Close a refund request's claim of ``claimed``, of which ``refunded`` is paid back.
 
         Returns the share of the merchant's fee that goes back to the merchant with this refund
-        (pro rata to what was captured; the shares of successive refunds add up exactly to the
-        whole fee when everything is refunded).
+        (see the module docstring; zero when nothing is refunded).
 
         Raises:
-            RefundStateError: the claim is not open, or ``refunded`` exceeds it.
+            RefundStateError: no such claim is open, or ``refunded`` exceeds it.
         """
-        if claimed > self.claimed or refunded > claimed:
+        if claimed > self.claimed - self.disputed or refunded > claimed:
             raise RefundStateError(
                 f"payment {self.payment_id}: cannot refund {refunded} of a {claimed} claim "
-                f"({self.claimed} claimed in all)"
+                f"({self.claimed - self.disputed} claimed by refund requests)"
             )
-        fee, captured = self.merchant_fee.minor, self.captured.minor
-        before = fee * self.refunded.minor // captured
+        committed = self.refunded.minor + self.disputed.minor
         self.claimed = self.claimed - claimed
         self.refunded = self.refunded + refunded
-        share = Money._make(fee * self.refunded.minor // captured - before, self.amount.currency)
-        self.fee_refunded = self.fee_refunded + share
+        return self._fee_moved(committed, committed + refunded.minor)
+
+    def open_dispute(self, amount: Money) -> Money:
+        """Claim ``amount`` for a dispute and set it aside until the bank decides.
+
+        Returns the share of the merchant's fee set aside with it (fee income's part of the
+        money in suspense; the merchant's part is ``amount`` less this share).
+
+        Raises:
+            RefundStateError: more than is still refundable.
+        """
+        self.claim(amount)
+        committed = self.refunded.minor + self.disputed.minor
+        self.disputed = self.disputed + amount
+        return self._fee_moved(committed, committed + amount.minor)
+
+    def close_dispute(self, disputed: Money, refunded: Money) -> Money:
+        """Close a dispute over ``disputed``, of which ``refunded`` goes to the customer.
+
+        Returns the share of the merchant's fee that goes back to fee income: the part set aside
+        for what is not refunded (zero when all of it is). The merchant gets back the rest of
+        what is not refunded.
+
+        Raises:
+            RefundStateError: no such dispute is open, or ``refunded`` exceeds it.
+        """
+        if disputed > self.disputed or refunded > disputed:
+            raise RefundStateError(
+                f"payment {self.payment_id}: cannot refund {refunded} of a {disputed} dispute "
+                f"({self.disputed} disputed in all)"
+            )
+        committed = self.refunded.minor + self.disputed.minor
+        self.claimed = self.claimed - disputed
+        self.disputed = self.disputed - disputed
+        self.refunded = self.refunded + refunded
+        returned = self._fee_moved(committed, self.refunded.minor + self.disputed.minor)
+        return -returned
+
+    def _fee_moved(self, before: int, after: int) -> Money:
+        """Move ``fee_refunded`` to the fee share of ``after``; returns the change.
+
+        ``before`` and ``after`` are minor units refunded or disputed, before and after.
+        """
+        fee, captured = self.merchant_fee.minor, self.captured.minor
+        change = fee * after // captured - fee * before // captured
+        self.fee_refunded = self.fee_refunded + Money._make(change, self.amount.currency)
         self.version += 1
-        return share
+        return Money._make(change, self.amount.currency)
