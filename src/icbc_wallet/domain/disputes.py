@@ -226,8 +226,9 @@ class Dispute:
         responded_at, withdrawn_at: when the merchant responded, when the customer withdrew.
 
     Raises:
-        InvalidIdError, AmountTypeError, CurrencyMismatchError, InvalidAmountError, TextTypeError,
-            InvalidTextError, NaiveDatetimeError: a malformed field.
+        WalletError: a malformed field (``InvalidIdError``, ``AmountTypeError``,
+            ``CurrencyMismatchError``, ``InvalidAmountError``, ``TextTypeError``,
+            ``InvalidTextError`` or ``NaiveDatetimeError``).
         InvalidDatetimeError: deadlines out of order, or a step before the one it follows.
         DisputeStateError: a status that contradicts the other fields.
     """

@@ -257,7 +257,7 @@ class RefundRequest:
             InvalidTimeLimitError: ``answer_within`` is not a positive ``timedelta`` of at most
                 :data:`MAX_TIME_LIMIT`.
             OverflowError: the deadline falls beyond year 9999.
-            And the errors of the class for malformed fields.
+            WalletError: the errors of the class itself for malformed fields.
         """
         requested_at = _requested_at(at)
         return cls(
