@@ -225,3 +225,11 @@ def test_a_registration_stores_hashes_that_only_the_right_password_and_answer_ve
         normalise_answer(answer.upper()) == normalised
     )
     assert not FAST.verify(normalised + "x", registration.answer_hash)
+
+
+def test_a_hash_truncated_by_one_character_is_refused_not_verified() -> None:
+    # scrypt's shorter outputs are prefixes of longer ones: a cut digest must not verify.
+    for _ in range(50):
+        stored = FAST.hash("135790")
+        with pytest.raises(InvalidHashError, match="truncated"):
+            FAST.verify("135790", stored[:-1])

@@ -66,6 +66,9 @@ def _validate_int(_instance: ScryptHasher, attribute: attrs.Attribute[int], valu
         raise InvalidHashError(f"{attribute.name} must be an int, not {value!r}")
 
 
+_HASH_LENGTHS = frozenset({16, 32, 48, 64})
+
+
 def _encode(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii").rstrip("=")
 
@@ -99,7 +102,12 @@ def _parse(stored: object) -> _Parsed:
         )
     n, r, p = (int(group) for group in match.group(1, 2, 3))
     _check_cost(n, r, p)
-    return _Parsed(n, r, p, _decode(match[4]), _decode(match[5]))
+    digest = _decode(match[5])
+    # scrypt's output for a shorter length is a prefix of the longer one, so a truncated hash
+    # would still verify; hash lengths are whole multiples of 16 bytes, which no small edit keeps.
+    if len(digest) not in _HASH_LENGTHS:
+        raise InvalidHashError("stored hash has a truncated or padded digest")
+    return _Parsed(n, r, p, _decode(match[4]), digest)
 
 
 def _require_secret(secret: object) -> str:
@@ -117,7 +125,7 @@ class ScryptHasher:
         r: block size (default 8).
         p: parallelism (default 1).
         salt_bytes: length of the random salt (default 16, at least 8).
-        hash_bytes: length of the derived hash (default 32, at least 16).
+        hash_bytes: length of the derived hash: 16, 32 (the default), 48 or 64.
         pepper: a server-side secret mixed into every hash; store it outside the database. A
             hash made with one pepper verifies only with that pepper.
 
@@ -135,8 +143,8 @@ class ScryptHasher:
 
     def __attrs_post_init__(self) -> None:
         _check_cost(self.n, self.r, self.p)
-        if not 8 <= self.salt_bytes <= 64 or not 16 <= self.hash_bytes <= 64:
-            raise InvalidHashError("salt_bytes must be 8 to 64 and hash_bytes 16 to 64")
+        if not 8 <= self.salt_bytes <= 64 or self.hash_bytes not in _HASH_LENGTHS:
+            raise InvalidHashError("salt_bytes must be 8 to 64 and hash_bytes 16, 32, 48 or 64")
         if type(self.pepper) is not bytes:
             raise SecretTypeError(f"pepper must be bytes, not {type(self.pepper).__name__}")
 

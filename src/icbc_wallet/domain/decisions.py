@@ -107,7 +107,10 @@ _MESSAGES: Final[dict[DeclineReason, tuple[str, str]]] = {
         "The requested limit is above the most that can be granted",
         "申请的限额超过可批准的上限",
     ),
-    DeclineReason.INSUFFICIENT_FUNDS: ("Not enough money available in the wallet", "钱包可用余额不足"),
+    DeclineReason.INSUFFICIENT_FUNDS: (
+        "Not enough money available in the wallet",
+        "钱包可用余额不足",
+    ),
     DeclineReason.WALLET_FROZEN: ("The wallet is frozen", "钱包已冻结"),
     DeclineReason.DISPUTE_NOT_REFUSED: (
         "The merchant has not refused the refund or failed to answer it in time",
