@@ -58,6 +58,7 @@ __all__ = [
     "RegistrationStateError",
     "SecretTypeError",
     "TextTypeError",
+    "TooManyAttemptsError",
     "UnbalancedEntryError",
     "UnknownCategoryError",
     "UnknownCurrencyError",
@@ -303,3 +304,7 @@ class PaymentStateError(WalletError, ValueError):
 
 class VerificationFailedError(WalletError, ValueError):
     """A verifier did not confirm what was claimed: a wrong one-time code, an ID the public-security check rejects, a card the bank does not confirm."""
+
+
+class TooManyAttemptsError(WalletError, ValueError):
+    """Too many one-time codes asked for or wrong codes tried for one phone; wait and try again."""

@@ -233,3 +233,10 @@ def test_a_hash_truncated_by_one_character_is_refused_not_verified() -> None:
         stored = FAST.hash("135790")
         with pytest.raises(InvalidHashError, match="truncated|non-canonical"):
             FAST.verify("135790", stored[:-1])
+
+
+def test_secrets_differing_only_by_trailing_nul_characters_do_not_collide() -> None:
+    # HMAC zero-pads short keys; the hasher pre-hashes so that padding cannot make them equal.
+    stored = FAST.hash("")
+    assert not FAST.verify("\x00", stored)
+    assert not FAST.verify("135790\x00", FAST.hash("135790"))

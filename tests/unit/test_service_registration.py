@@ -22,6 +22,7 @@ from icbc_wallet.errors import (
     LimitChoiceError,
     NotFoundError,
     RegistrationStateError,
+    TooManyAttemptsError,
     VerificationFailedError,
     WeakPasswordError,
 )
@@ -159,6 +160,9 @@ def test_a_resent_code_replaces_the_old_one(memory_bank: InMemoryBank) -> None:
     registration = start(memory_bank)
     old = memory_bank.phone_verifier.last_code_for(PHONE)
 
+    with pytest.raises(TooManyAttemptsError, match="less than a minute ago"):
+        memory_bank.service.resend_code(registration, PHONE)
+    memory_bank.clock.advance(timedelta(minutes=1))
     memory_bank.service.resend_code(registration, PHONE)
 
     new = memory_bank.phone_verifier.last_code_for(PHONE)

@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 
 from icbc_wallet.adapters.verification import (
     CODE_LIFETIME,
+    FAILURE_WINDOW,
     MAX_ATTEMPTS,
+    MAX_FAILURES,
+    MAX_SENDS_PER_DAY,
+    RESEND_INTERVAL,
     InMemoryCardVerifier,
     InMemoryIdentityVerifier,
     InMemoryPhoneVerifier,
@@ -27,6 +31,7 @@ from icbc_wallet.errors import (
     InvalidResidentIdError,
     NaiveDatetimeError,
     SecretTypeError,
+    TooManyAttemptsError,
 )
 from icbc_wallet.ports.verification import CardVerifier, IdentityVerifier, PhoneVerifier
 from icbc_wallet.testing.strategies import phone_numbers
@@ -39,8 +44,8 @@ CARD = BankCard.parse("6225768888888888")
 OTHER_CARD = BankCard.parse("6222020200112345679")
 
 
-def sent(verifier: InMemoryPhoneVerifier, phone: PhoneNumber = PHONE) -> str:
-    verifier.send_code(phone, NOW)
+def sent(verifier: InMemoryPhoneVerifier, phone: PhoneNumber = PHONE, at: datetime = NOW) -> str:
+    verifier.send_code(phone, at)
     code = verifier.last_code_for(phone)
     assert code is not None
     return code
@@ -85,7 +90,8 @@ def test_after_the_allowed_attempts_even_the_right_code_fails() -> None:
     code = sent(verifier)
     for _ in range(MAX_ATTEMPTS):
         assert not verifier.check_code(PHONE, wrong(code), NOW)
-    assert not verifier.check_code(PHONE, code, NOW)
+    with pytest.raises(TooManyAttemptsError, match="too many wrong codes"):
+        verifier.check_code(PHONE, code, NOW)
 
 
 def test_the_last_allowed_attempt_may_be_the_right_one() -> None:
@@ -101,19 +107,20 @@ def test_a_code_works_for_five_minutes_and_not_an_instant_longer() -> None:
     verifier = InMemoryPhoneVerifier()
     code = sent(verifier)
     assert verifier.check_code(PHONE, code, NOW + CODE_LIFETIME - timedelta(microseconds=1))
-    code = sent(verifier)
-    assert not verifier.check_code(PHONE, code, NOW + CODE_LIFETIME)
-    assert not verifier.check_code(PHONE, code, NOW)  # an expired code is gone for good
+    later = NOW + RESEND_INTERVAL
+    code = sent(verifier, at=later)
+    assert not verifier.check_code(PHONE, code, later + CODE_LIFETIME)
+    assert not verifier.check_code(PHONE, code, later)  # an expired code is gone for good
 
 
 def test_a_new_code_replaces_the_previous_one() -> None:
     verifier = InMemoryPhoneVerifier()
     first = sent(verifier)
-    second = sent(verifier)
-    while second == first:  # one chance in a million
-        second = sent(verifier)
-    assert not verifier.check_code(PHONE, first, NOW)
-    assert verifier.check_code(PHONE, second, NOW)
+    later = NOW + RESEND_INTERVAL
+    second = sent(verifier, at=later)
+    if second != first:  # one chance in a million that they are equal
+        assert not verifier.check_code(PHONE, first, later)
+    assert verifier.check_code(PHONE, second, later)
 
 
 def test_a_code_verifies_only_the_phone_it_was_sent_to() -> None:
@@ -206,3 +213,32 @@ def test_the_fake_verifiers_refuse_malformed_configuration_and_arguments() -> No
         InMemoryIdentityVerifier().verify("张三", "34052419800101001X")  # type: ignore[arg-type]
     with pytest.raises(IdentityTypeError):
         InMemoryCardVerifier().verify("6225768888888888", "张三", RESIDENT)  # type: ignore[arg-type]
+
+
+def test_a_phone_gets_at_most_one_code_a_minute_and_ten_a_day() -> None:
+    verifier = InMemoryPhoneVerifier()
+    sent(verifier)
+    with pytest.raises(TooManyAttemptsError, match="less than a minute ago"):
+        sent(verifier, at=NOW + RESEND_INTERVAL - timedelta(seconds=1))
+    for minute in range(1, MAX_SENDS_PER_DAY):
+        sent(verifier, at=NOW + minute * RESEND_INTERVAL)
+    with pytest.raises(TooManyAttemptsError, match="10 codes today"):
+        sent(verifier, at=NOW + timedelta(hours=2))
+    assert len(verifier.outbox.messages) == MAX_SENDS_PER_DAY
+    sent(verifier, at=NOW + timedelta(days=1))  # the first send has aged out
+
+
+def test_resending_does_not_buy_new_guesses() -> None:
+    # Brute force by asking for fresh codes: wrong guesses count per phone across resends.
+    verifier = InMemoryPhoneVerifier()
+    at = NOW
+    for _ in range(MAX_FAILURES):
+        code = sent(verifier, at=at)
+        assert not verifier.check_code(PHONE, wrong(code), at)
+        at += RESEND_INTERVAL
+    code = sent(verifier, at=at)
+    with pytest.raises(TooManyAttemptsError):
+        verifier.check_code(PHONE, code, at)
+    unlocked = NOW + FAILURE_WINDOW + MAX_FAILURES * RESEND_INTERVAL
+    code = sent(verifier, at=unlocked)
+    assert verifier.check_code(PHONE, code, unlocked)

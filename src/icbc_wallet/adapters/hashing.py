@@ -160,9 +160,12 @@ class ScryptHasher:
     def _derive(self, secret: str, parsed: _Parsed | None, salt: bytes) -> bytes:
         n, r, p = (self.n, self.r, self.p) if parsed is None else (parsed.n, parsed.r, parsed.p)
         length = self.hash_bytes if parsed is None else len(parsed.digest)
-        password = secret.encode("utf-8", "surrogatepass")
-        if self.pepper:
-            password = hmac.new(self.pepper, password, hashlib.sha256).digest()
+        # Always pre-hash to a fixed 32 bytes (keyed by the pepper, if any): scrypt keys an HMAC
+        # with the password, and HMAC pads short keys with zero bytes, so "" and "\x00" would
+        # otherwise hash alike.
+        password = hmac.new(
+            self.pepper, secret.encode("utf-8", "surrogatepass"), hashlib.sha256
+        ).digest()
         return hashlib.scrypt(
             password, salt=salt, n=n, r=r, p=p, maxmem=_memory(n, r, p) + 2**20, dklen=length
         )

@@ -32,11 +32,15 @@ import attrs
 
 from icbc_wallet.domain.calendar import require_aware
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
-from icbc_wallet.errors import IdentityTypeError, SecretTypeError
+from icbc_wallet.errors import IdentityTypeError, SecretTypeError, TooManyAttemptsError
 
 __all__ = [
     "CODE_LIFETIME",
+    "FAILURE_WINDOW",
     "MAX_ATTEMPTS",
+    "MAX_FAILURES",
+    "MAX_SENDS_PER_DAY",
+    "RESEND_INTERVAL",
     "InMemoryCardVerifier",
     "InMemoryIdentityVerifier",
     "InMemoryPhoneVerifier",
@@ -49,6 +53,17 @@ CODE_LIFETIME: Final = timedelta(minutes=5)
 
 MAX_ATTEMPTS: Final = 5
 """How many codes may be tried against one sent code before it stops working."""
+RESEND_INTERVAL: Final = timedelta(seconds=60)
+"""A phone gets at most one code a minute."""
+
+MAX_SENDS_PER_DAY: Final = 10
+"""A phone gets at most this many codes in any 24 hours (no SMS flooding)."""
+
+MAX_FAILURES: Final = 5
+"""Wrong codes for one phone, across resends, before checks are refused for a while."""
+
+FAILURE_WINDOW: Final = timedelta(hours=1)
+"""Failures older than this no longer count; a locked phone unlocks when they age out."""
 
 
 def _require_phone(phone: object) -> PhoneNumber:
@@ -108,6 +123,11 @@ class InMemoryPhoneVerifier:
     new code replaces the previous one for that phone; a code stops working once it verified,
     once it is :data:`CODE_LIFETIME` old, or after :data:`MAX_ATTEMPTS` tries.
 
+    Asking for a new code does not buy new guesses: wrong codes are counted per phone across
+    resends, and after :data:`MAX_FAILURES` of them within :data:`FAILURE_WINDOW` every check
+    is refused until they age out. Sends are limited to one per :data:`RESEND_INTERVAL` and
+    :data:`MAX_SENDS_PER_DAY` per phone. Both raise :class:`~icbc_wallet.errors.TooManyAttemptsError`.
+
     Attributes:
         outbox: where sent messages go; share one outbox between verifiers to see all messages.
     """
@@ -115,6 +135,8 @@ class InMemoryPhoneVerifier:
     outbox: SmsOutbox = attrs.field(factory=SmsOutbox)
     _key: bytes = attrs.field(factory=lambda: secrets.token_bytes(32), init=False, repr=False)
     _pending: dict[PhoneNumber, _PendingCode] = attrs.field(factory=dict, init=False, repr=False)
+    _sends: dict[PhoneNumber, list[datetime]] = attrs.field(factory=dict, init=False, repr=False)
+    _failures: dict[PhoneNumber, list[datetime]] = attrs.field(factory=dict, init=False, repr=False)
 
     def _digest(self, phone: PhoneNumber, code: str) -> bytes:
         message = f"{phone.reveal()}:{code}".encode("utf-8", "surrogatepass")
@@ -126,9 +148,17 @@ class InMemoryPhoneVerifier:
         Raises:
             IdentityTypeError: ``phone`` is not a :class:`PhoneNumber`.
             NaiveDatetimeError: ``now`` has no timezone.
+            TooManyAttemptsError: a code went to ``phone`` less than a minute ago, or
+                :data:`MAX_SENDS_PER_DAY` codes in the last 24 hours.
         """
         phone = _require_phone(phone)
         sent_at = require_aware(now, "now")
+        sends = [at for at in self._sends.get(phone, ()) if sent_at - at < timedelta(days=1)]
+        if sends and sent_at - sends[-1] < RESEND_INTERVAL:
+            raise TooManyAttemptsError(f"a code was sent to {phone} less than a minute ago")
+        if len(sends) >= MAX_SENDS_PER_DAY:
+            raise TooManyAttemptsError(f"{phone} has had {MAX_SENDS_PER_DAY} codes today")
+        self._sends[phone] = [*sends, sent_at]
         code = f"{secrets.randbelow(10**6):06d}"
         self._pending[phone] = _PendingCode(
             self._digest(phone, code), sent_at + CODE_LIFETIME, MAX_ATTEMPTS
@@ -144,13 +174,21 @@ class InMemoryPhoneVerifier:
             IdentityTypeError: ``phone`` is not a :class:`PhoneNumber`.
             SecretTypeError: ``code`` is not a ``str``.
             NaiveDatetimeError: ``now`` has no timezone.
+            TooManyAttemptsError: :data:`MAX_FAILURES` wrong codes within :data:`FAILURE_WINDOW`.
         """
         phone = _require_phone(phone)
         if not isinstance(code, str):
             raise SecretTypeError(f"a one-time code must be a str, not {type(code).__name__}")
         checked_at = require_aware(now, "now")
+        failures = [at for at in self._failures.get(phone, ()) if checked_at - at < FAILURE_WINDOW]
+        self._failures[phone] = failures
+        if len(failures) >= MAX_FAILURES:
+            raise TooManyAttemptsError(
+                f"too many wrong codes for {phone}; try again after {failures[0] + FAILURE_WINDOW}"
+            )
         pending = self._pending.get(phone)
         if pending is None:
+            failures.append(checked_at)
             return False
         if checked_at >= pending.expires_at:
             del self._pending[phone]
@@ -159,6 +197,8 @@ class InMemoryPhoneVerifier:
         matched = hmac.compare_digest(self._digest(phone, code), pending.digest)
         if matched or pending.attempts_left == 0:
             del self._pending[phone]
+        if not matched:
+            failures.append(checked_at)
         return matched
 
     def last_code_for(self, phone: PhoneNumber) -> str | None:
