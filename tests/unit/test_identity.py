@@ -23,6 +23,8 @@ from icbc_wallet import (
     ResidentId,
     WalletError,
 )
+from icbc_wallet.domain.ids import WalletId, parse_id
+from icbc_wallet.errors import InvalidIdError
 
 VALID_ID = "34052419800101001X"
 UNIONPAY_CARD = "6225768888888888"
@@ -442,3 +444,20 @@ def test_pickling_keeps_the_full_value_as_documented() -> None:
     card = BankCard.parse(UNIONPAY_CARD)
     assert pickle.loads(pickle.dumps(card)) == card
     assert attrs.asdict(card) == {"_digits": UNIONPAY_CARD}
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        ("340524198001010016 ", "got one with a space"),
+        ("6225768888888888\t", "got one with a non-printable"),
+        ("W" * 129, "got 129 characters"),
+        ("", "got an empty string"),
+        (6225768888888888, "got a int"),
+    ],
+)
+def test_a_refused_id_is_described_never_echoed(value: object, described: str) -> None:
+    with pytest.raises(InvalidIdError, match=described) as refused:
+        parse_id(value, WalletId)
+    assert "6225768888888888" not in str(refused.value)
+    assert "340524198001010016" not in str(refused.value)

@@ -11,7 +11,7 @@ characters, no spaces (safe in keys, logs and URLs).
 >>> parse_id("W 1", WalletId)
 Traceback (most recent call last):
 ...
-icbc_wallet.errors.InvalidIdError: WalletId must be 1 to 128 printable ASCII characters without spaces, not 'W 1'
+icbc_wallet.errors.InvalidIdError: WalletId must be 1 to 128 printable ASCII characters without spaces; got one with a space
 
 ```
 """
@@ -47,6 +47,7 @@ RegistrationId = NewType("RegistrationId", str)
 EventId = NewType("EventId", str)
 IdempotencyKey = NewType("IdempotencyKey", str)
 
+_MAX_ID: Final = 128
 _ID: Final = re.compile(r"[!-~]{1,128}", re.ASCII)
 
 _Id = TypeVar("_Id", bound=str)
@@ -62,6 +63,19 @@ def parse_id(value: object, kind: Callable[[str], _Id]) -> _Id:
     if type(value) is not str or not _ID.fullmatch(value):
         name = getattr(kind, "__name__", "identifier")
         raise InvalidIdError(
-            f"{name} must be 1 to 128 printable ASCII characters without spaces, not {value!r}"
+            f"{name} must be 1 to 128 printable ASCII characters without spaces; {_what(value)}"
         )
     return kind(value)
+
+
+def _what(value: object) -> str:
+    """Describe a refused id without echoing it: a mistaken card or ID number must not leak."""
+    if type(value) is not str:
+        return f"got a {type(value).__name__}"
+    if not value:
+        return "got an empty string"
+    if len(value) > _MAX_ID:
+        return f"got {len(value)} characters"
+    if " " in value:
+        return "got one with a space"
+    return "got one with a non-printable or non-ASCII character"
