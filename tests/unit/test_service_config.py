@@ -6,8 +6,10 @@ import attrs
 import pytest
 
 from icbc_wallet import (
+    FeeRule,
     FeeSchedule,
     InvalidPolicyError,
+    OperationKind,
     UnknownTierError,
     WalletPolicies,
     WalletService,
@@ -80,3 +82,10 @@ def test_the_fingerprint_key_must_be_at_least_sixteen_bytes(key: object) -> None
             card_verifier=InMemoryCardVerifier(),
             fingerprint_key=key,  # type: ignore[arg-type]
         )
+
+
+def test_a_customer_fee_on_payments_is_refused_rather_than_silently_ignored() -> None:
+    three_percent = FeeSchedule([FeeRule.percentage(OperationKind.PAYMENT, "0.03")])
+    with pytest.raises(InvalidPolicyError, match="merchant_fees"):
+        attrs.evolve(DEFAULT, fees=three_percent)
+    assert attrs.evolve(DEFAULT, merchant_fees=three_percent).merchant_fees is three_percent

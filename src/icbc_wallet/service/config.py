@@ -19,6 +19,7 @@ from icbc_wallet.domain.disputes import DEFAULT_DISPUTE_TERMS, DisputeTerms
 from icbc_wallet.domain.fees import FeeSchedule
 from icbc_wallet.domain.limit_increase import LimitIncreaseTerms
 from icbc_wallet.domain.limits import LimitSchedule
+from icbc_wallet.domain.operations import OperationKind
 from icbc_wallet.domain.refund_requests import DEFAULT_MERCHANT_ANSWER_TIME
 from icbc_wallet.domain.refunds import RefundWindow
 from icbc_wallet.domain.tiers import TierPolicy
@@ -54,7 +55,8 @@ class WalletPolicies:
     Attributes:
         limits: the tiers' limits.
         tiers: which evidence earns which tier (every tier it names must be in ``limits``).
-        fees: customer fees (withdrawals, transfers, payments).
+        fees: customer fees (withdrawals, transfers). Payments are free for customers, so a
+            ``PAYMENT`` rule here is refused: merchants' fees go in ``merchant_fees``.
         merchant_fees: the merchants' service fee on payments (``PAYMENT`` rules), deducted
             from what they receive and returned pro rata with refunds.
         refund_window: how long after a payment a refund may be requested.
@@ -86,6 +88,11 @@ class WalletPolicies:
 
     def __attrs_post_init__(self) -> None:
         self.tiers.check_against(self.limits)
+        if any(rule.kind is OperationKind.PAYMENT for rule in self.fees.rules):
+            raise InvalidPolicyError(
+                "customers pay merchants without a fee here; put a PAYMENT rule in "
+                "merchant_fees (deducted from what the merchant receives)"
+            )
         for schedule in (self.fees, self.merchant_fees):
             if schedule.currency != self.limits.currency:
                 raise InvalidPolicyError(
