@@ -218,6 +218,19 @@ def test_a_new_application_after_a_lapsed_grant_records_the_expiry_first(seasone
     assert seasoned.service.wallet(seasoned.wallet).grant == second.grant
 
 
+def test_a_second_application_while_a_grant_runs_is_refused_and_keeps_the_grant(
+    seasoned: Shop,
+) -> None:
+    first = seasoned.apply()
+    assert isinstance(first, IncreaseApproved)
+    seasoned.later(days=3)
+    with pytest.raises(WalletStateError, match="has an increase until"):
+        seasoned.service.apply_for_limit_increase(
+            seasoned.wallet, RAISED, "more", idempotency_key="again"
+        )
+    assert seasoned.service.wallet(seasoned.wallet).grant == first.grant
+
+
 # --- each decline reason, reached through the service -----------------------------------
 
 

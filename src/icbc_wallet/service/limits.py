@@ -85,7 +85,8 @@ class LimitCommands(ServiceBase):
             TextTypeError, InvalidTextError: ``reason`` is not a proper text.
             CurrencyMismatchError: the caps are not in the wallet's currency.
             WalletClosedError: the wallet is closed.
-            WalletStateError: the wallet is frozen (unfreeze it first).
+            WalletStateError: the wallet is frozen (unfreeze it first), or an increase granted
+                earlier is still running (a new one would replace it, and could lower it).
             NotFoundError: no such wallet.
         """
         wallet_key = parse_id(wallet_id, WalletId)
@@ -102,6 +103,11 @@ class LimitCommands(ServiceBase):
                 raise WalletClosedError(f"wallet {wallet_key} is closed")
             if wallet.status is WalletStatus.FROZEN:
                 raise WalletStateError(f"wallet {wallet_key} is frozen; unfreeze it first")
+            if wallet.grant is not None:  # _load_wallet has expired a lapsed one
+                raise WalletStateError(
+                    f"wallet {wallet_key} has an increase until "
+                    f"{wallet.grant.expires_at.isoformat()}; apply again when it ends"
+                )
             request = LimitIncreaseRequest(checked.requested, checked.reason, now)
             decision = review_limit_increase(
                 request,
