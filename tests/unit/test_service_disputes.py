@@ -6,6 +6,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -52,6 +53,7 @@ from icbc_wallet.errors import (
     RefundStateError,
     TextTypeError,
     WalletError,
+    WalletStateError,
 )
 from icbc_wallet.ports.notifications import NotificationKind
 from icbc_wallet.service import WalletPolicies
@@ -718,3 +720,49 @@ def test_interleaved_refunds_and_disputes_keep_the_fee_shares_exact(
         paid = service.payment(payment)
         committed = paid.refunded.minor + paid.disputed.minor
         assert paid.fee_refunded.minor == paid.merchant_fee.minor * committed // paid.captured.minor
+
+
+def test_a_dispute_declined_for_an_unanswered_request_records_no_lapse(shop: Shop) -> None:
+    # The merchant never answered; thirty-odd days later the window to dispute has closed.
+    refund = shop.requested(shop.pay("35.50"), "30")
+    shop.later(days=40)
+    before = snapshot(shop.bank)
+    result = shop.dispute(refund)
+    assert result.decision.approved is False
+    after = snapshot(shop.bank)
+    assert isinstance(before, tuple)
+    assert isinstance(after, tuple)
+    assert before[:-1] == after[:-1]  # only the idempotency record
+    assert shop.events(RefundLapsed) == []
+    assert shop.service.lapse_refunds() == 1  # the sweep lapses it in its own time
+
+
+def test_a_broken_item_does_not_stop_the_sweeps(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = shop.requested(shop.pay("10"), "10"), shop.requested(shop.pay("20"), "20")
+    shop.later(days=4)
+    real_lapse = shop.service._lapse
+
+    def lapse_but_break_the_first(uow: Any, request: Any, now: Any) -> Any:
+        if request.refund_id == first:
+            raise WalletStateError("broken")
+        return real_lapse(uow, request, now)
+
+    monkeypatch.setattr(shop.service, "_lapse", lapse_but_break_the_first)
+    assert shop.service.lapse_refunds() == 1
+    assert shop.service.refund(second).status.value == "lapsed"
+    assert shop.service.refund(first).status.value == "requested"  # still due next time
+
+    disputes = [shop.opened(shop.pay("5"), "5"), shop.opened(shop.pay("6"), "6")]
+    shop.later(days=4)
+    real_close = shop.service._close
+
+    def close_but_break_the_first(uow: Any, closed: Any, now: Any) -> None:
+        if closed.dispute_id == disputes[0]:
+            raise WalletStateError("broken")
+        real_close(uow, closed, now)
+
+    monkeypatch.setattr(shop.service, "_close", close_but_break_the_first)
+    assert shop.service.decide_unanswered_disputes() == 1
+    assert shop.service.dispute(disputes[0]).status.value == "open"

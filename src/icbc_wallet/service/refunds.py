@@ -76,6 +76,7 @@ from icbc_wallet.errors import (
     InvalidAmountError,
     PaymentStateError,
     TextTypeError,
+    WalletError,
 )
 from icbc_wallet.policies.disputes import check_dispute_opening
 from icbc_wallet.policies.refunds import check_refund
@@ -307,8 +308,11 @@ class RefundCommands(ServiceBase):
                 request = uow.refunds.get(refund_id)
                 if not request.is_overdue(now):
                     continue  # answered since the query
-                self._lapse(uow, request, now)
-                uow.commit()
+                try:
+                    self._lapse(uow, request, now)
+                    uow.commit()
+                except WalletError:  # one broken item must not block the rest; it stays due
+                    continue
                 lapsed += 1
         return lapsed
 
@@ -355,15 +359,19 @@ class RefundCommands(ServiceBase):
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             request = uow.refunds.get(refund_key)
-            if request.is_overdue(now):
-                request = self._lapse(uow, request, now)
+            overdue = request.is_overdue(now)
             standing = sum(
                 d.status is not DisputeStatus.WITHDRAWN for d in uow.disputes.for_refund(refund_key)
             )
             terms = self.policies.dispute_terms
-            decision = check_dispute_opening(request, now, terms, open_disputes=standing)
+            # Judge the request as lapsed, but record the lapse only with an opened dispute: a
+            # declined command records nothing (the sweep lapses it in its own time).
+            judged = request.lapse(now) if overdue else request
+            decision = check_dispute_opening(judged, now, terms, open_disputes=standing)
             if type(decision) is Declined:
                 return OperationResult(refund_key, decision)
+            if overdue:
+                request = self._lapse(uow, request, now)
             dispute = Dispute.open(
                 dispute_id=DisputeId(self._ids.new("D")),
                 request=request,
@@ -503,8 +511,11 @@ class RefundCommands(ServiceBase):
                 dispute = uow.disputes.get(dispute_id)
                 if dispute.status is not DisputeStatus.OPEN:
                     continue  # responded, decided or withdrawn since the query
-                self._close(uow, dispute.decide_by_default(now), now)
-                uow.commit()
+                try:
+                    self._close(uow, dispute.decide_by_default(now), now)
+                    uow.commit()
+                except WalletError:  # one broken item must not block the rest; it stays due
+                    continue
                 decided += 1
         return decided
 
