@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, Self, TypeVar, overload
 
 import attrs
 
@@ -51,6 +51,7 @@ __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
 K = TypeVar("K", bound=str)
 V = TypeVar("V")
+H = TypeVar("H")
 
 
 class _Aggregate(Protocol):
@@ -269,12 +270,15 @@ class _Events:
 
     def apply(self) -> None:
         store = self._store
-        for event in self._new:
-            position = len(store.outbox) + 1
-            store.outbox.append(StoredEvent(position, event))
-            store.by_aggregate.setdefault(event.aggregate_id, []).append(position)
-            store.undelivered.add(position)
-        for position in self._delivered & store.undelivered:
+        outbox, by_aggregate, undelivered = store.outbox, store.by_aggregate, store.undelivered
+        for position, event in enumerate(self._new, start=len(outbox) + 1):
+            outbox.append(StoredEvent(position, event))
+            positions = by_aggregate.get(event.aggregate_id)
+            if positions is None:
+                positions = by_aggregate[event.aggregate_id] = []
+            positions.append(position)
+            undelivered.add(position)
+        for position in self._delivered & undelivered:
             store.outbox[position - 1] = attrs.evolve(store.outbox[position - 1], delivered=True)
             store.undelivered.discard(position)
 
@@ -337,27 +341,61 @@ class InMemoryStore:
         return InMemoryUnitOfWork(self)
 
 
+class _PerTransaction(Generic[H]):
+    """A unit of work's helper (its wallets, its ledger...), built on first use in a transaction.
+
+    A unit of work starts afresh four times per command (``__init__``, ``__enter__``,
+    ``commit``, ``__exit__``); building all nine helpers each time cost more than a payment's
+    own bookkeeping. The helper is kept in the unit of work's ``__dict__``, where it hides this
+    (non-data) descriptor until :meth:`InMemoryUnitOfWork._begin` drops it.
+    """
+
+    def __init__(self, build: Callable[[InMemoryStore], H]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, unit: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, unit: InMemoryUnitOfWork, owner: type) -> H: ...
+    def __get__(self, unit: InMemoryUnitOfWork | None, owner: type) -> Self | H:
+        if unit is None:
+            return self
+        helper = vars(unit)[self._name] = self._build(unit._store)
+        return helper
+
+
 class InMemoryUnitOfWork:
     """One transaction over an :class:`InMemoryStore` (see the module docstring)."""
+
+    wallets = _PerTransaction["_Aggregates[WalletId, Wallet]"](
+        lambda store: _Aggregates(store.wallets)
+    )
+    merchants = _PerTransaction["_Aggregates[MerchantId, Merchant]"](
+        lambda store: _Aggregates(store.merchants)
+    )
+    payments = _PerTransaction(lambda store: _Payments(store.payments, store.open_holds))
+    refunds = _PerTransaction(lambda store: _Refunds("refund request", store.refunds))
+    disputes = _PerTransaction(lambda store: _Disputes("dispute", store.disputes))
+    registrations = _PerTransaction["_Records[RegistrationId, Registration]"](
+        lambda store: _Records("registration", store.registrations)
+    )
+    ledger = _PerTransaction(_Ledger)
+    events = _PerTransaction(_Events)
+    idempotency = _PerTransaction(_Idempotency)
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._lock = store._lock
-        self._begin()
 
     def _begin(self) -> None:
-        store = self._store
-        self.wallets: _Aggregates[WalletId, Wallet] = _Aggregates(store.wallets)
-        self.merchants: _Aggregates[MerchantId, Merchant] = _Aggregates(store.merchants)
-        self.payments = _Payments(store.payments, store.open_holds)
-        self.refunds = _Refunds("refund request", store.refunds)
-        self.disputes = _Disputes("dispute", store.disputes)
-        self.registrations: _Records[RegistrationId, Registration] = _Records(
-            "registration", store.registrations
-        )
-        self.ledger = _Ledger(store)
-        self.events = _Events(store)
-        self.idempotency = _Idempotency(store)
+        """Drop whatever is staged: each helper is built afresh, empty, on its next use."""
+        staged = vars(self)
+        for name in _HELPERS:
+            staged.pop(name, None)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
@@ -385,10 +423,16 @@ class InMemoryUnitOfWork:
                 self._store.open_holds[payment.payment_id] = payment.hold.expires_at
             else:
                 self._store.open_holds.pop(payment.payment_id, None)
-        self.refunds.apply()
-        self.disputes.apply()
-        self.registrations.apply()
+        used = vars(self)  # records a command did not touch have nothing staged: skip building them
+        for records in ("refunds", "disputes", "registrations"):
+            if records in used:
+                used[records].apply()
         self.ledger.apply()
         self.events.apply()
         self.idempotency.apply()
         self._begin()
+
+
+_HELPERS: Final = tuple(
+    name for name, value in vars(InMemoryUnitOfWork).items() if type(value) is _PerTransaction
+)

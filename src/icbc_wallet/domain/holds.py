@@ -156,16 +156,56 @@ class Hold:
         return at
 
     def _next(self, captured: Money, status: HoldStatus, closed_at: datetime | None) -> Hold:
-        hold = _NEW(Hold)
-        _SET_HOLD_ID(hold, self.hold_id)
-        _SET_ACCOUNT(hold, self.account)
-        _SET_AMOUNT(hold, self.amount)
-        _SET_PLACED_AT(hold, self.placed_at)
-        _SET_EXPIRES_AT(hold, self.expires_at)
-        _SET_CAPTURED(hold, captured)
-        _SET_STATUS(hold, status)
-        _SET_CLOSED_AT(hold, closed_at)
-        return hold
+        return _build(
+            self.hold_id,
+            self.account,
+            self.amount,
+            self.placed_at,
+            self.expires_at,
+            captured,
+            status,
+            closed_at,
+        )
+
+
+def _place(
+    hold_id: str, account: AccountId, amount: Money, placed_at: datetime, expires_at: datetime
+) -> Hold:
+    """A new open hold, for a caller that has already checked ``account`` and ``amount``.
+
+    The wallet places one on every payment, on its own account and for an amount its limit
+    check accepted (positive Money): re-validating them in ``__init__`` cost more than the
+    rest of the hold. The id and the instants are still checked, in ``__init__``'s order.
+    """
+    placed_at, expires_at = _placed_at(placed_at), _expires_at(expires_at)
+    _key(hold_id, "a hold id")
+    if expires_at <= placed_at:
+        raise InvalidDatetimeError(f"hold {hold_id} must expire after it is placed")
+    zero = Money._make(0, amount.currency)
+    return _build(hold_id, account, amount, placed_at, expires_at, zero, HoldStatus.OPEN, None)
+
+
+def _build(
+    hold_id: str,
+    account: AccountId,
+    amount: Money,
+    placed_at: datetime,
+    expires_at: datetime,
+    captured: Money,
+    status: HoldStatus,
+    closed_at: datetime | None,
+) -> Hold:
+    """Build from known-good values, skipping ``__init__`` as ``Money._make`` does."""
+    hold = _NEW(Hold)
+    _SET_HOLD_ID(hold, hold_id)
+    _SET_ACCOUNT(hold, account)
+    _SET_AMOUNT(hold, amount)
+    _SET_PLACED_AT(hold, placed_at)
+    _SET_EXPIRES_AT(hold, expires_at)
+    _SET_CAPTURED(hold, captured)
+    _SET_STATUS(hold, status)
+    _SET_CLOSED_AT(hold, closed_at)
+    return hold
 
 
 _NEW: Final = object.__new__

@@ -275,20 +275,23 @@ class JournalEntry:
             LedgerError: ``source`` is ``target``. InvalidAmountError: ``amount`` is not
                 positive, ``fee`` is negative, or a deducted fee leaves nothing to pay out.
         """
+        # Every leg's amount is checked here (non-zero, one currency, summing to zero by
+        # construction), so the legs and the entry are built by _leg and _entry, which check
+        # only the rest: this runs on every payment. Checks run in the constructors' order.
         _money(amount, "a transfer amount")
         if source == target:
             raise LedgerError(f"entry {entry_id} would move money from {source} to itself")
         if fee is None or (type(fee) is Money and fee.minor == 0):
-            return cls(entry_id, (Posting(source, -amount), Posting(target, amount)), at, memo)
-        fee_leg = Posting(fee_account, _money(fee, "a fee", amount.currency))
+            return _entry(entry_id, (_leg(source, -amount), _leg(target, amount)), at, memo)
+        fee_leg = _leg(fee_account, _money(fee, "a fee", amount.currency))
         if charging == FeeCharging.ON_TOP:
-            legs = (Posting(source, -(amount + fee)), Posting(target, amount), fee_leg)
+            legs = (_leg(source, -(amount + fee)), _leg(target, amount), fee_leg)
         elif charging == FeeCharging.DEDUCTED:
             paid_out = _money(amount - fee, "a transfer amount after its deducted fee")
-            legs = (Posting(source, -amount), Posting(target, paid_out), fee_leg)
+            legs = (_leg(source, -amount), _leg(target, paid_out), fee_leg)
         else:
             raise LedgerError(f"charging must be a FeeCharging, not {charging!r}")
-        return cls(entry_id, legs, at, memo)
+        return _entry(entry_id, legs, at, memo)
 
     @property
     def currency(self) -> str:
@@ -325,6 +328,35 @@ class JournalEntry:
             if minor:
                 changed[account] = balance._add(account, minor, currency)
         return changed
+
+
+def _leg(account: AccountId, amount: Money) -> Posting:
+    """A posting of an ``amount`` the caller has checked (non-zero Money), skipping ``__init__``.
+
+    The account is still checked, as ``Posting`` does.
+    """
+    if type(account) is not AccountId:
+        raise LedgerError(f"a posting's account must be an AccountId, not {account!r}")
+    posting = _NEW(Posting)
+    _SET_LEG_ACCOUNT(posting, account)
+    _SET_LEG_AMOUNT(posting, amount)
+    return posting
+
+
+def _entry(entry_id: str, legs: tuple[Posting, ...], at: datetime, memo: str) -> JournalEntry:
+    """An entry of legs that balance by construction, skipping ``__init__``'s sum over them.
+
+    The id, the instant and the memo are still checked, as ``JournalEntry`` does.
+    """
+    _key(entry_id, "an entry id")
+    require_aware(at, "at")
+    _check_memo(None, None, memo)
+    entry = _NEW(JournalEntry)
+    _SET_ENTRY_ID(entry, entry_id)
+    _SET_POSTINGS(entry, legs)
+    _SET_AT(entry, at)
+    _SET_MEMO(entry, memo)
+    return entry
 
 
 def _is_money(_instance: object, _attribute: object, amount: Money) -> None:
@@ -422,6 +454,12 @@ def _balance(posted: Money, pending: Money) -> AccountBalance:
 _NEW: Final = object.__new__
 _SET_POSTED: Final = AccountBalance.__dict__["posted"].__set__
 _SET_PENDING: Final = AccountBalance.__dict__["pending"].__set__
+_SET_LEG_ACCOUNT: Final = Posting.__dict__["account"].__set__
+_SET_LEG_AMOUNT: Final = Posting.__dict__["amount"].__set__
+_SET_ENTRY_ID: Final = JournalEntry.__dict__["entry_id"].__set__
+_SET_POSTINGS: Final = JournalEntry.__dict__["postings"].__set__
+_SET_AT: Final = JournalEntry.__dict__["at"].__set__
+_SET_MEMO: Final = JournalEntry.__dict__["memo"].__set__
 
 
 def trial_balance(balances: Iterable[AccountBalance | Money], currency: str | None = None) -> Money:

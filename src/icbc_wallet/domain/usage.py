@@ -124,12 +124,14 @@ class UsageTotals:
         A window that has moved on since ``keys`` is left alone: the amount belongs to a window
         that no longer counts. The lifetime total always grows.
         """
+        return UsageTotals(*self._recorded(minor, keys))
+
+    def _recorded(self, minor: int, keys: WindowKeys) -> tuple[int, int, int, int, int, int, int]:
+        """The fields of :meth:`record`'s result, unchecked."""
         day, day_used = _add(self.day, self.day_used, keys.day, minor)
         month, month_used = _add(self.month, self.month_used, keys.month, minor)
         year, year_used = _add(self.year, self.year_used, keys.year, minor)
-        return UsageTotals(
-            day, day_used, month, month_used, year, year_used, self.lifetime_used + minor
-        )
+        return day, day_used, month, month_used, year, year_used, self.lifetime_used + minor
 
     def release(self, minor: int, keys: WindowKeys) -> UsageTotals:
         """Totals after releasing ``minor`` units recorded at ``keys`` (a voided or expired hold).
@@ -220,10 +222,24 @@ class LimitUsage:
         """Usage after an outflow (or a hold) of ``amount`` by ``method`` at ``now``."""
         method = parse_payment_method(method)
         minor = self._minor(amount)
-        keys = WindowKeys.at(now, self.zone)
-        return self._with(
-            method, self.overall.record(minor, keys), self.totals(method).record(minor, keys)
-        )
+        return self._record(method, minor, WindowKeys.at(now, self.zone))
+
+    def _record(self, method: PaymentMethod, minor: int, keys: WindowKeys) -> LimitUsage:
+        """:meth:`record` for a caller that has checked its input and built ``keys`` already.
+
+        ``method`` must be a PaymentMethod and ``minor`` positive; ``keys`` are in
+        :attr:`zone`. Adding a positive amount to valid totals gives valid totals, so the
+        results are built without re-validation: a wallet records usage on every payment,
+        once its limit check (which needs the same keys) has accepted the amount.
+        """
+        by_method = dict(self.by_method)
+        by_method[method] = _totals(self.by_method.get(method, _NO_USAGE)._recorded(minor, keys))
+        usage = _NEW(LimitUsage)
+        _SET_OVERALL(usage, _totals(self.overall._recorded(minor, keys)))
+        _SET_BY_METHOD(usage, MappingProxyType(by_method))
+        _SET_CURRENCY(usage, self.currency)
+        _SET_ZONE(usage, self.zone)
+        return usage
 
     def release(self, method: PaymentMethod, amount: Money, recorded_at: datetime) -> LimitUsage:
         """Usage after releasing ``amount`` recorded at ``recorded_at`` (a voided or expired hold).
@@ -251,3 +267,33 @@ class LimitUsage:
         by_method = dict(self.by_method)
         by_method[method] = totals
         return LimitUsage(overall, by_method, self.currency, self.zone)
+
+
+def _totals(fields: tuple[int, int, int, int, int, int, int]) -> UsageTotals:
+    """Build from known-good fields (in order), skipping ``__init__`` as ``Money._make`` does."""
+    day, day_used, month, month_used, year, year_used, lifetime_used = fields
+    totals = _NEW(UsageTotals)
+    _SET_DAY(totals, day)
+    _SET_DAY_USED(totals, day_used)
+    _SET_MONTH(totals, month)
+    _SET_MONTH_USED(totals, month_used)
+    _SET_YEAR(totals, year)
+    _SET_YEAR_USED(totals, year_used)
+    _SET_LIFETIME_USED(totals, lifetime_used)
+    return totals
+
+
+_NEW: Final = object.__new__
+(
+    _SET_DAY,
+    _SET_DAY_USED,
+    _SET_MONTH,
+    _SET_MONTH_USED,
+    _SET_YEAR,
+    _SET_YEAR_USED,
+    _SET_LIFETIME_USED,
+) = (UsageTotals.__dict__[field.name].__set__ for field in attrs.fields(UsageTotals))
+_SET_OVERALL: Final = LimitUsage.__dict__["overall"].__set__
+_SET_BY_METHOD: Final = LimitUsage.__dict__["by_method"].__set__
+_SET_CURRENCY: Final = LimitUsage.__dict__["currency"].__set__
+_SET_ZONE: Final = LimitUsage.__dict__["zone"].__set__

@@ -70,6 +70,23 @@ def check_limit(
         InvalidAmountError: ``amount`` is not positive.
         NaiveDatetimeError: ``now`` has no timezone.
     """
+    outcome = _approved_at(schedule, tier, method, usage, amount, now)
+    return outcome if type(outcome) is Declined else APPROVED
+
+
+def _approved_at(
+    schedule: LimitSchedule,
+    tier: str,
+    method: PaymentMethod,
+    usage: LimitUsage,
+    amount: Money,
+    now: datetime,
+) -> Declined | WindowKeys:
+    """:func:`check_limit`, answering the window keys of ``now`` in place of ``APPROVED``.
+
+    A wallet records the usage right after an approval, in the same windows: reusing the keys
+    saves converting ``now`` to the business zone again, which costs as much as the check.
+    """
     if type(amount) is not Money:
         raise AmountTypeError(f"amount must be Money, not {type(amount).__name__}")
     if type(method) is not PaymentMethod:
@@ -101,7 +118,7 @@ def check_limit(
     declined = _first_exceeded(
         tier_limits.limit._checks, usage.overall, keys, minor, currency, _OVERALL
     )
-    return APPROVED if declined is None else declined
+    return keys if declined is None else declined
 
 
 def _first_exceeded(

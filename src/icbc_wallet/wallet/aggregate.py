@@ -10,7 +10,6 @@ event store answers history queries.
 
 from __future__ import annotations
 
-import copy
 import functools
 from datetime import datetime
 from enum import StrEnum
@@ -50,12 +49,19 @@ from icbc_wallet.domain.events import (
 from icbc_wallet.domain.fee_quotes import FeeQuote
 from icbc_wallet.domain.fee_rules import FeeCharging
 from icbc_wallet.domain.fees import FeeSchedule
-from icbc_wallet.domain.holds import Hold
+from icbc_wallet.domain.holds import _place
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import MerchantId, PaymentId, WalletId
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, AccountKind, JournalEntry
 from icbc_wallet.domain.limit_increase import LimitGrant
-from icbc_wallet.domain.limits import Limit, LimitSchedule, LimitWindow, PaymentMethod, TierLimits
+from icbc_wallet.domain.limits import (
+    Limit,
+    LimitSchedule,
+    LimitWindow,
+    PaymentMethod,
+    TierLimits,
+    parse_payment_method,
+)
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.usage import LimitUsage, WindowKeys
@@ -65,8 +71,8 @@ from icbc_wallet.errors import (
     WalletClosedError,
     WalletStateError,
 )
-from icbc_wallet.policies.limits import check_balance_cap, check_limit
-from icbc_wallet.wallet.payment import Payment
+from icbc_wallet.policies.limits import _approved_at, check_balance_cap
+from icbc_wallet.wallet.payment import Payment, _slot_copier
 
 __all__ = ["MAX_CARDS", "USAGE_WARNING_PERCENT", "Movement", "Owner", "Wallet", "WalletStatus"]
 
@@ -194,7 +200,7 @@ class Wallet:
 
     def clone(self) -> Wallet:
         """An independent copy (fields are immutable values; the new-event list is not shared)."""
-        twin = copy.copy(self)
+        twin = _copy_wallet(self)
         twin._events = list(self._events)
         return twin
 
@@ -395,11 +401,14 @@ class Wallet:
 
     # --- money out --------------------------------------------------------------------------
 
-    def _check_outflow(self, method: PaymentMethod, amount: Money, at: datetime) -> Decision:
+    def _check_outflow(
+        self, method: PaymentMethod, amount: Money, at: datetime
+    ) -> Declined | WindowKeys:
+        """The decline that applies, or the window keys of ``at`` (for :meth:`_spend`)."""
         refusal = self._refusal(amount)
         if type(refusal) is Declined:
             return refusal
-        return check_limit(self._schedule, self.tier_name, method, self.usage, amount, at)
+        return _approved_at(self._schedule, self.tier_name, method, self.usage, amount, at)
 
     def _quote(
         self,
@@ -437,15 +446,13 @@ class Wallet:
         before = stored[1] if stored and stored[0] == key else 0
         self.fee_quota = {**self.fee_quota, quote.kind: (key, before + consumed)}
 
-    def _spend(self, method: PaymentMethod, amount: Money, at: datetime) -> None:
-        # LimitUsage.record, with the window keys built once (check_limit checked the amount)
+    def _spend(
+        self, method: PaymentMethod, amount: Money, at: datetime, *, keys: WindowKeys
+    ) -> None:
+        # the limit check approved the amount and the method, and built the keys of ``at``
         usage = self.usage
-        keys = WindowKeys.at(at, usage.zone)
         before = usage.overall.used(keys)[LimitWindow.DAY.value]
-        by_method = dict(usage.by_method)
-        by_method[method] = usage.totals(method).record(amount.minor, keys)
-        overall = usage.overall.record(amount.minor, keys)
-        self.usage = LimitUsage(overall, by_method, usage.currency, usage.zone)
+        self.usage = usage._record(parse_payment_method(method), amount.minor, keys)
         self._warn_if_crossed(before, at, keys)
 
     def withdraw(
@@ -468,15 +475,15 @@ class Wallet:
             raise InvalidAmountError(
                 f"a withdrawal of {amount} would not cover its fee {quote.fee}"
             )
-        decision = self._check_outflow(PaymentMethod.WITHDRAWAL, debit, at)
-        if type(decision) is Declined:
-            self._decline(OperationKind.WITHDRAWAL, entry_id, amount, decision, at)
-            return Movement(decision)
+        outcome = self._check_outflow(PaymentMethod.WITHDRAWAL, debit, at)
+        if isinstance(outcome, Declined):
+            self._decline(OperationKind.WITHDRAWAL, entry_id, amount, outcome, at)
+            return Movement(outcome)
         entry = JournalEntry.transfer(
             entry_id, self.account, SETTLEMENT, amount, at, fee=quote.fee, charging=quote.charging
         )
         self._book(entry)
-        self._spend(PaymentMethod.WITHDRAWAL, debit, at)
+        self._spend(PaymentMethod.WITHDRAWAL, debit, at, keys=outcome)
         self._consume_quota(quote, fees, at)
         self._record(
             Withdrawn,
@@ -487,7 +494,7 @@ class Wallet:
             card_last_four=card.last_four,
             entry_id=entry_id,
         )
-        return Movement(decision, entry, quote.fee)
+        return Movement(APPROVED, entry, quote.fee)
 
     def send(
         self,
@@ -509,14 +516,14 @@ class Wallet:
         debit = quote.total_debit
         if quote.net_amount.minor <= 0:
             raise InvalidAmountError(f"a transfer of {amount} would not cover its fee {quote.fee}")
-        decision = self._check_outflow(PaymentMethod.P2P_TRANSFER, debit, at)
-        if type(decision) is not Declined:
+        outcome = self._check_outflow(PaymentMethod.P2P_TRANSFER, debit, at)
+        if not isinstance(outcome, Declined):
             incoming = recipient.check_incoming(quote.net_amount)
             if type(incoming) is Declined:  # the recipient's cap and balance are not the sender's
-                decision = Declined._make(incoming.reason, None, None, None, "recipient")
-        if type(decision) is Declined:
-            self._decline(OperationKind.TRANSFER, transfer_id, amount, decision, at)
-            return Movement(decision)
+                outcome = Declined._make(incoming.reason, None, None, None, "recipient")
+        if isinstance(outcome, Declined):
+            self._decline(OperationKind.TRANSFER, transfer_id, amount, outcome, at)
+            return Movement(outcome)
         entry = JournalEntry.transfer(
             entry_id,
             self.account,
@@ -527,7 +534,7 @@ class Wallet:
             charging=quote.charging,
         )
         self._book(entry)
-        self._spend(PaymentMethod.P2P_TRANSFER, debit, at)
+        self._spend(PaymentMethod.P2P_TRANSFER, debit, at, keys=outcome)
         self._consume_quota(quote, fees, at)
         self._record(
             TransferSent,
@@ -539,7 +546,7 @@ class Wallet:
             entry_id=entry_id,
         )
         recipient.receive(transfer_id, self.wallet_id, quote.net_amount, entry, at)
-        return Movement(decision, entry, quote.fee)
+        return Movement(APPROVED, entry, quote.fee)
 
     def _decline(
         self,
@@ -580,8 +587,8 @@ class Wallet:
         Returns the new :class:`Payment` (its hold open), or the ``Declined`` decision (recorded
         as :class:`PaymentDeclined`; nothing else changes).
         """
-        decision = self._check_outflow(method, amount, at)
-        if type(decision) is Declined:
+        outcome = self._check_outflow(method, amount, at)
+        if isinstance(outcome, Declined):
             self._record(
                 PaymentDeclined,
                 at,
@@ -589,16 +596,17 @@ class Wallet:
                 merchant_id=merchant_id,
                 amount=amount,
                 method=method,
-                reason=decision.reason,
-                limit=decision.limit,
-                used=decision.used,
-                remaining=decision.remaining,
+                reason=outcome.reason,
+                limit=outcome.limit,
+                used=outcome.used,
+                remaining=outcome.remaining,
             )
-            return decision
-        hold = Hold(payment_id, self.account, amount, at, expires_at)
+            return outcome
+        # the wallet's own account, and an amount the limit check accepted
+        hold = _place(payment_id, self.account, amount, at, expires_at)
         self.balance = self.balance.hold(amount)
-        self._spend(method, amount, at)
-        zero = Money._make(0, amount.currency)  # not the five defaults' amount - amount each
+        self._spend(method, amount, at, keys=outcome)
+        zero = Money._make(0, amount.currency)  # not the six defaults' amount - amount each
         payment = Payment(
             payment_id,
             self.wallet_id,
@@ -613,6 +621,7 @@ class Wallet:
             refunded=zero,
             fee_refunded=zero,
             claimed=zero,
+            disputed=zero,
         )
         self._record(
             PaymentAuthorised,
@@ -647,7 +656,8 @@ class Wallet:
         hold = payment.hold
         before = hold.pending
         closed = hold.capture(amount, at, final=final)
-        leftover = before.minor - closed.pending.minor - amount.minor
+        after = closed.pending
+        leftover = before.minor - after.minor - amount.minor
         entry = JournalEntry.transfer(  # before any change: a fee above the amount raises here
             entry_id,
             self.account,
@@ -657,7 +667,7 @@ class Wallet:
             fee=fee,
             charging=FeeCharging.DEDUCTED,
         )
-        self.balance = self.balance.release(before - closed.pending)
+        self.balance = self.balance.release(before - after)
         self._book(entry)
         if leftover:
             self.usage = self.usage.release(
@@ -689,3 +699,6 @@ class Wallet:
         event = PaymentExpired if expired else PaymentVoided
         self._record(event, at, payment_id=payment.payment_id, released=released)
         return released
+
+
+_copy_wallet: Final = _slot_copier(Wallet)

@@ -7,8 +7,8 @@ only from money the merchant has received.
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
+from typing import Final
 
 import attrs
 
@@ -26,6 +26,7 @@ from icbc_wallet.domain.ids import MerchantId
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, AccountKind, JournalEntry
 from icbc_wallet.domain.money import Money
 from icbc_wallet.errors import InvalidMerchantError
+from icbc_wallet.wallet.payment import _slot_copier
 
 __all__ = ["Merchant"]
 
@@ -43,6 +44,7 @@ class Merchant:
     balance: AccountBalance
     version: int = 0
     _events: list[Event] = attrs.field(init=False, factory=list, repr=False)
+    _account: AccountId | None = attrs.field(init=False, default=None, repr=False)
 
     @classmethod
     def register(
@@ -71,7 +73,10 @@ class Merchant:
     @property
     def account(self) -> AccountId:
         """The merchant's ledger account."""
-        return AccountId(AccountKind.MERCHANT, self.merchant_id)
+        account = self._account
+        if account is None:  # built once: every payment needs it, and it validates
+            account = self._account = AccountId(AccountKind.MERCHANT, self.merchant_id)
+        return account
 
     def pull_events(self) -> list[Event]:
         """The events recorded since the last pull."""
@@ -80,7 +85,7 @@ class Merchant:
 
     def clone(self) -> Merchant:
         """An independent copy (the new-event list is not shared)."""
-        twin = copy.copy(self)
+        twin = _copy_merchant(self)
         twin._events = list(self._events)
         return twin
 
@@ -152,3 +157,6 @@ class Merchant:
             refunded=refunded,
             entry_id=entry.entry_id,
         )
+
+
+_copy_merchant: Final = _slot_copier(Merchant)

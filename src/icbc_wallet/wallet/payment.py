@@ -17,7 +17,10 @@ claim, so that ``merchant_fee`` and ``captured`` no longer change.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
+from typing import Final, TypeVar
 
 import attrs
 
@@ -30,6 +33,31 @@ from icbc_wallet.domain.operations import Channel
 from icbc_wallet.errors import RefundStateError
 
 __all__ = ["Payment"]
+
+T = TypeVar("T")
+
+
+def _slot_copier(cls: type[T]) -> Callable[[T], T]:
+    """A shallow copy for instances of the slotted attrs class ``cls``.
+
+    ``copy.copy`` goes through ``__reduce_ex__`` and attrs' ``__getstate__``, about three times
+    slower, and the in-memory store copies every aggregate a command reads or writes. Instances
+    of a subclass (which may add slots) are still copied by ``copy.copy``.
+    """
+    names = tuple(field.name for field in attrs.fields(cls))  # type: ignore[arg-type]  # an attrs class
+    read_all = attrgetter(*names)
+    setters = tuple(cls.__dict__[name].__set__ for name in names)
+    new = object.__new__
+
+    def shallow_copy(item: T) -> T:
+        if type(item) is not cls:
+            return copy.copy(item)
+        twin = new(cls)
+        for set_field, value in zip(setters, read_all(item), strict=True):
+            set_field(twin, value)
+        return twin
+
+    return shallow_copy
 
 
 @attrs.define(eq=False)
@@ -79,7 +107,7 @@ class Payment:
 
     def clone(self) -> Payment:
         """An independent copy (every field is an immutable value)."""
-        return copy.copy(self)
+        return _copy_payment(self)
 
     def captured_by(self, hold: Hold, amount: Money, fee: Money | None, at: datetime) -> None:
         """Record a capture of ``amount`` (with the merchant's ``fee``) that left ``hold``."""
@@ -174,3 +202,6 @@ class Payment:
         self.fee_refunded = self.fee_refunded + Money._make(change, self.amount.currency)
         self.version += 1
         return Money._make(change, self.amount.currency)
+
+
+_copy_payment: Final = _slot_copier(Payment)
