@@ -116,6 +116,7 @@ def test_decline_codes_are_stable() -> None:
         "REFUND_EXCEEDS_REFUNDABLE": "refund.exceeds_refundable",
         "INSUFFICIENT_FUNDS": "wallet.insufficient_funds",
         "WALLET_FROZEN": "wallet.frozen",
+        "RECIPIENT_UNAVAILABLE": "transfer.recipient_unavailable",
         "DISPUTE_NOT_REFUSED": "dispute.not_refused",
         "DISPUTE_ALREADY_OPEN": "dispute.already_open",
         "DISPUTE_WINDOW_CLOSED": "dispute.window_closed",

@@ -34,7 +34,7 @@ from icbc_wallet.domain.ledger import AccountId, AccountKind, trial_balance
 from icbc_wallet.domain.limit_increase import LimitGrant
 from icbc_wallet.domain.limits import Limit, LimitWindow, PaymentMethod
 from icbc_wallet.domain.money import Money
-from icbc_wallet.domain.operations import Channel
+from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.tiers import TierPolicy, TierRule
 from icbc_wallet.errors import (
     CardNotBoundError,
@@ -376,9 +376,15 @@ def test_a_frozen_wallet_declines_every_movement_and_a_closed_one_raises(
     ]
 
     assert [type(r.decision) for r in declined] == [Declined] * 5
-    assert {r.decision.reason for r in declined if type(r.decision) is Declined} == {
-        DeclineReason.WALLET_FROZEN
-    }
+    reasons = [r.decision.reason for r in declined if type(r.decision) is Declined]
+    # The sender to a frozen wallet is told only that the recipient cannot receive.
+    assert reasons == [
+        DeclineReason.WALLET_FROZEN,
+        DeclineReason.WALLET_FROZEN,
+        DeclineReason.WALLET_FROZEN,
+        DeclineReason.RECIPIENT_UNAVAILABLE,
+        DeclineReason.WALLET_FROZEN,
+    ]
     closed = open_wallet()
     service.close(closed, idempotency_key="close")
     with pytest.raises(WalletClosedError):
@@ -722,7 +728,7 @@ def test_a_transfer_the_recipients_cap_refuses_changes_neither_wallet(
 
     result = service.transfer(sender, recipient, cny("0.01"), idempotency_key="t2")
 
-    assert result.decision == Declined(DeclineReason.BALANCE_CAP, scope="recipient")
+    assert result.decision == Declined(DeclineReason.RECIPIENT_UNAVAILABLE, scope="recipient")
     after = [service.wallet(sender), service.wallet(recipient)]
     assert [w.balance for w in after] == [w.balance for w in before]
     assert after[1].version == before[1].version
@@ -938,3 +944,35 @@ def test_money_is_conserved_and_limits_hold_after_any_sequence_of_commands(
             assert wallet.balance.posted == ledger[each].posted
             assert Money.zero() <= wallet.balance.pending <= wallet.balance.posted
             assert wallet.usage.used(LimitWindow.DAY, bank.clock.now()) <= cny("100000")
+
+
+def test_a_frozen_wallet_pays_out_nothing_even_on_an_earlier_authorisation(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service = memory_bank.service
+    wallet_id = open_wallet(top_up=cny("1000"))
+    held = service.authorise(
+        wallet_id, coffee_shop, cny("800"), method="online", idempotency_key="hold"
+    )
+    service.freeze(wallet_id, "suspected account takeover", idempotency_key="freeze")
+
+    with pytest.raises(WalletStateError, match="frozen"):
+        service.capture(held.reference, idempotency_key="capture")
+    assert service.balance(wallet_id).posted == cny("1000")
+    service.void(held.reference, idempotency_key="void")  # releasing is still allowed
+    assert service.balance(wallet_id).pending == cny("0")
+
+
+def test_a_wallet_snapshot_cannot_change_the_stored_fee_quota(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet
+) -> None:
+    service = memory_bank.service
+    wallet_id = open_wallet(top_up=cny("2000"))
+    card = card_of(memory_bank, wallet_id)
+    service.withdraw(wallet_id, card, cny("900"), idempotency_key="w1")
+    snapshot = service.wallet(wallet_id)
+    with pytest.raises(TypeError):
+        snapshot.fee_quota[OperationKind.WITHDRAWAL] = ("lifetime", 0)  # type: ignore[index]
+    memory_bank.clock.advance(timedelta(days=1))
+    second = service.withdraw(wallet_id, card, cny("900"), idempotency_key="w2")
+    assert second.fee == cny("0.80")  # 100 of the 1,000 free quota left: 800 charged at 0.1%

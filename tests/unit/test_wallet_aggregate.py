@@ -561,7 +561,7 @@ def test_a_transfer_above_the_recipients_cap_is_declined_without_showing_their_b
 
     moved = sender.send("T-1", recipient, cny("0.02"), "E-1", AT, fees=NO_FEES)
 
-    assert moved.decision == Declined(DeclineReason.BALANCE_CAP, scope="recipient")
+    assert moved.decision == Declined(DeclineReason.RECIPIENT_UNAVAILABLE, scope="recipient")
     assert (sender.balance.posted, recipient.balance.posted) == (cny("100"), cny("9999.99"))
     assert recipient.pull_events() == []
     [declined] = sender.pull_events()
@@ -577,7 +577,7 @@ def test_a_frozen_recipient_declines_a_transfer_and_a_closed_one_raises() -> Non
     recipient.unfreeze(AT)
     recipient.close(AT)
 
-    assert moved.decision == Declined(DeclineReason.WALLET_FROZEN, scope="recipient")
+    assert moved.decision == Declined(DeclineReason.RECIPIENT_UNAVAILABLE, scope="recipient")
     with pytest.raises(WalletClosedError):
         sender.send("T-2", recipient, cny("1"), "E-2", AT, fees=NO_FEES)
     assert sender.balance.posted == cny("100")

@@ -43,6 +43,7 @@ class DeclineReason(Enum):
     REFUND_EXCEEDS_REFUNDABLE = "refund.exceeds_refundable"
     INSUFFICIENT_FUNDS = "wallet.insufficient_funds"
     WALLET_FROZEN = "wallet.frozen"
+    RECIPIENT_UNAVAILABLE = "transfer.recipient_unavailable"
     DISPUTE_NOT_REFUSED = "dispute.not_refused"
     DISPUTE_ALREADY_OPEN = "dispute.already_open"
     DISPUTE_WINDOW_CLOSED = "dispute.window_closed"
@@ -112,6 +113,10 @@ _MESSAGES: Final[dict[DeclineReason, tuple[str, str]]] = {
         "钱包可用余额不足",
     ),
     DeclineReason.WALLET_FROZEN: ("The wallet is frozen", "钱包已冻结"),
+    DeclineReason.RECIPIENT_UNAVAILABLE: (
+        "The recipient's wallet cannot receive this transfer",
+        "收款方钱包暂时无法接收该笔转账",
+    ),
     DeclineReason.DISPUTE_NOT_REFUSED: (
         "The merchant has not refused the refund or failed to answer it in time",
         "商户尚未拒绝退款或逾期未答复",

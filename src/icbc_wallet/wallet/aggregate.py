@@ -11,8 +11,10 @@ event store answers history queries.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Final, NamedTuple
 
 import attrs
@@ -84,6 +86,7 @@ SETTLEMENT: Final = AccountId(AccountKind.BANK_SETTLEMENT)
 _NO_HOLIDAYS: Final = NoHolidays()
 _OPENS_CLAIM: Final = frozenset({RefundRequested, DisputeOpened})
 _CLOSES_CLAIM: Final = frozenset({RefundRefused, RefundLapsed, DisputeWithdrawn, DisputeDecided})
+_RECIPIENT_UNAVAILABLE: Final = Declined(DeclineReason.RECIPIENT_UNAVAILABLE, scope="recipient")
 _FROZEN: Final = Declined(DeclineReason.WALLET_FROZEN, scope="wallet")
 
 
@@ -136,7 +139,9 @@ class Wallet:
     opened_at: datetime
     status: WalletStatus = WalletStatus.ACTIVE
     cards: tuple[BankCard, ...] = ()
-    fee_quota: dict[OperationKind, tuple[str, int]] = attrs.field(factory=dict)
+    fee_quota: Mapping[OperationKind, tuple[str, int]] = attrs.field(
+        factory=lambda: MappingProxyType({})
+    )
     chosen_limit: Limit | None = None
     grant: LimitGrant | None = None
     open_claims: int = 0
@@ -444,7 +449,8 @@ class Wallet:
         key = rule.quota.period.key(at, self.usage.zone)
         stored = self.fee_quota.get(quote.kind)
         before = stored[1] if stored and stored[0] == key else 0
-        self.fee_quota = {**self.fee_quota, quote.kind: (key, before + consumed)}
+        # Read-only, so a snapshot handed to a caller cannot change the stored wallet.
+        self.fee_quota = MappingProxyType({**self.fee_quota, quote.kind: (key, before + consumed)})
 
     def _spend(
         self, method: PaymentMethod, amount: Money, at: datetime, *, keys: WindowKeys
@@ -519,8 +525,10 @@ class Wallet:
         outcome = self._check_outflow(PaymentMethod.P2P_TRANSFER, debit, at)
         if not isinstance(outcome, Declined):
             incoming = recipient.check_incoming(quote.net_amount)
-            if type(incoming) is Declined:  # the recipient's cap and balance are not the sender's
-                outcome = Declined._make(incoming.reason, None, None, None, "recipient")
+            if type(incoming) is Declined:
+                # Neither the recipient's balance nor its status is the sender's business (a
+                # frozen wallet must not be revealed): one reason, no numbers.
+                outcome = _RECIPIENT_UNAVAILABLE
         if isinstance(outcome, Declined):
             self._decline(OperationKind.TRANSFER, transfer_id, amount, outcome, at)
             return Movement(outcome)
@@ -651,8 +659,14 @@ class Wallet:
 
         ``fee`` is the merchant's service fee: deducted from what the merchant receives (the
         customer pays exactly ``amount``) and credited to fee income.
+
+        Raises:
+            WalletStateError: the wallet is frozen (the hold waits: capture it after unfreezing,
+                void it, or let it expire).
         """
         self._require_open()
+        if self.status is WalletStatus.FROZEN:
+            raise WalletStateError(f"wallet {self.wallet_id} is frozen; nothing is paid out")
         hold = payment.hold
         before = hold.pending
         closed = hold.capture(amount, at, final=final)
