@@ -46,6 +46,7 @@ __all__ = [
     "InvalidRefundWindowError",
     "InvalidResidentIdError",
     "InvalidStatementError",
+    "InvalidSweepLimitError",
     "InvalidTextError",
     "InvalidTierPolicyError",
     "InvalidTimeLimitError",
@@ -308,3 +309,7 @@ class VerificationFailedError(WalletError, ValueError):
 
 class TooManyAttemptsError(WalletError, ValueError):
     """Too many one-time codes asked for or wrong codes tried for one phone; wait and try again."""
+
+
+class InvalidSweepLimitError(WalletError, ValueError):
+    """A sweep's or dispatcher's batch size is not an int from 1 to 10,000."""

@@ -22,8 +22,11 @@ from icbc_wallet.adapters.verification import (
     InMemoryIdentityVerifier,
     InMemoryPhoneVerifier,
 )
+from icbc_wallet.bootstrap import in_memory
+from icbc_wallet.errors import InvalidSweepLimitError
 from icbc_wallet.presets.limits import ARTICLE_DEFAULTS
 from icbc_wallet.presets.tiers import ARTICLE_TIER_POLICY, ECNY_TIER_POLICY
+from icbc_wallet.service.config import MAX_HOLD_TIME
 
 DEFAULT = WalletPolicies.default()
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -89,3 +92,22 @@ def test_a_customer_fee_on_payments_is_refused_rather_than_silently_ignored() ->
     with pytest.raises(InvalidPolicyError, match="merchant_fees"):
         attrs.evolve(DEFAULT, fees=three_percent)
     assert attrs.evolve(DEFAULT, merchant_fees=three_percent).merchant_fees is three_percent
+
+
+def test_holds_last_at_most_thirty_days() -> None:
+    assert attrs.evolve(DEFAULT, hold_time=MAX_HOLD_TIME).hold_time == timedelta(days=30)
+    with pytest.raises(InvalidPolicyError, match="at most 30 days"):
+        attrs.evolve(DEFAULT, hold_time=MAX_HOLD_TIME + timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, "10", 10_001, True])
+def test_a_sweep_refuses_a_batch_size_that_is_not_a_small_positive_int(limit: object) -> None:
+    bank = in_memory()
+    for sweep in (
+        bank.service.expire_holds,
+        bank.service.lapse_refunds,
+        bank.service.decide_unanswered_disputes,
+        bank.dispatcher.dispatch,
+    ):
+        with pytest.raises(InvalidSweepLimitError, match="from 1 to 10000"):
+            sweep(limit=limit)  # type: ignore[arg-type]

@@ -247,6 +247,12 @@ BAD_INPUT: dict[str, tuple[type[Exception], BadCall]] = {
             w, m, cny("1"), method="online", expires_in=timedelta(0), idempotency_key="k"
         ),
     ),
+    "a hold for a century": (
+        PaymentStateError,
+        lambda s, w, c, m: s.authorise(
+            w, m, cny("1"), method="online", expires_in=timedelta(days=36500), idempotency_key="k"
+        ),
+    ),
     "a capture neither final nor not": (
         PaymentStateError,
         lambda s, w, c, m: s.capture("P-1", final="yes", idempotency_key="k"),  # type: ignore[arg-type]

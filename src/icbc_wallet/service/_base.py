@@ -17,7 +17,12 @@ from icbc_wallet.domain.events import LimitIncreaseExpired
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import IdempotencyKey, WalletId, parse_id
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import IdempotencyConflict, InvalidPolicyError, LimitChoiceError
+from icbc_wallet.errors import (
+    IdempotencyConflict,
+    InvalidPolicyError,
+    InvalidSweepLimitError,
+    LimitChoiceError,
+)
 from icbc_wallet.policies.limit_increase import effective_limits
 from icbc_wallet.policies.tiers import choose_limits
 from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
@@ -29,7 +34,7 @@ from icbc_wallet.wallet.aggregate import Wallet, WalletStatus
 from icbc_wallet.wallet.merchant import Merchant
 from icbc_wallet.wallet.payment import Payment
 
-__all__ = ["ServiceBase", "fingerprint"]
+__all__ = ["ServiceBase", "fingerprint", "sweep_limit"]
 
 R = TypeVar("R")
 _MIN_KEY_BYTES = 16
@@ -84,6 +89,20 @@ def fingerprint(key: bytes, command: str, **params: object) -> str:
     """
     text = command + "\x1f" + "\x1f".join(f"{k}={_canonical(v)}" for k, v in sorted(params.items()))
     return hmac.digest(key, text.encode(), hashlib.sha256).hex()
+
+
+_MAX_SWEEP = 10_000
+
+
+def sweep_limit(limit: object) -> int:
+    """Check a sweep's batch size: an int from 1 to 10,000.
+
+    Raises:
+        InvalidSweepLimitError: anything else.
+    """
+    if type(limit) is not int or not 1 <= limit <= _MAX_SWEEP:
+        raise InvalidSweepLimitError(f"limit must be an int from 1 to {_MAX_SWEEP}, not {limit!r}")
+    return limit
 
 
 class ServiceBase:

@@ -29,10 +29,12 @@ from icbc_wallet.presets.limits import ECNY_2021_WITH_QR_CODES
 from icbc_wallet.presets.refunds import ARTICLE_REFUND_WINDOW
 from icbc_wallet.presets.tiers import ECNY_TIER_POLICY
 
-__all__ = ["DEFAULT_HOLD_TIME", "DEFAULT_IDEMPOTENCY_TIME", "WalletPolicies"]
+__all__ = ["DEFAULT_HOLD_TIME", "DEFAULT_IDEMPOTENCY_TIME", "MAX_HOLD_TIME", "WalletPolicies"]
 
 DEFAULT_HOLD_TIME: Final = timedelta(days=7)
 """How long an authorisation holds money before it expires (card schemes use about 7 days)."""
+MAX_HOLD_TIME: Final = timedelta(days=30)
+"""The longest an authorisation may hold money (a hotel's pre-authorisation runs about 30 days)."""
 DEFAULT_IDEMPOTENCY_TIME: Final = timedelta(hours=24)
 """How long an idempotency key is remembered (at least 24 hours)."""
 MIN_IDEMPOTENCY_TIME: Final = timedelta(hours=24)
@@ -41,6 +43,14 @@ MIN_IDEMPOTENCY_TIME: Final = timedelta(hours=24)
 def _positive(_instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
     if type(value) is not timedelta or value <= timedelta(0):
         raise InvalidPolicyError(f"{attribute.name} must be a positive timedelta, not {value!r}")
+
+
+def _hold_time(instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
+    _positive(instance, attribute, value)
+    if value > MAX_HOLD_TIME:
+        raise InvalidPolicyError(
+            f"hold_time must be at most {MAX_HOLD_TIME.days} days, not {value}"
+        )
 
 
 def _keys_kept(_instance: object, _attribute: object, value: timedelta) -> None:
@@ -81,7 +91,7 @@ class WalletPolicies:
     dispute_terms: DisputeTerms = DEFAULT_DISPUTE_TERMS
     increase_terms: LimitIncreaseTerms = attrs.field(factory=LimitIncreaseTerms)
     calendar: HolidayCalendar = attrs.field(factory=NoHolidays)
-    hold_time: timedelta = attrs.field(default=DEFAULT_HOLD_TIME, validator=_positive)
+    hold_time: timedelta = attrs.field(default=DEFAULT_HOLD_TIME, validator=_hold_time)
     idempotency_time: timedelta = attrs.field(
         default=DEFAULT_IDEMPOTENCY_TIME, validator=_keys_kept
     )

@@ -44,6 +44,7 @@ from icbc_wallet.domain.events import (
 )
 from icbc_wallet.ports.notifications import Notification, NotificationKind, Notifier
 from icbc_wallet.ports.persistence import StoredEvent, UnitOfWorkFactory
+from icbc_wallet.service._base import sweep_limit
 
 __all__ = ["EventDispatcher", "notifications_for"]
 
@@ -175,7 +176,7 @@ class EventDispatcher:
         the next call, after those delivered before it are marked).
         """
         with self._uow() as uow:
-            batch = uow.events.undelivered(limit)
+            batch = uow.events.undelivered(sweep_limit(limit))
         done: list[int] = []
         try:
             for stored in batch:

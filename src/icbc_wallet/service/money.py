@@ -20,9 +20,11 @@ from icbc_wallet.errors import (
     PaymentStateError,
     UnknownOperationError,
     UnknownPaymentMethodError,
+    WalletError,
 )
 from icbc_wallet.ports.persistence import UnitOfWork
-from icbc_wallet.service._base import ServiceBase
+from icbc_wallet.service._base import ServiceBase, sweep_limit
+from icbc_wallet.service.config import MAX_HOLD_TIME
 from icbc_wallet.service.results import OperationResult
 from icbc_wallet.wallet.aggregate import Movement, Wallet
 from icbc_wallet.wallet.payment import Payment
@@ -198,8 +200,10 @@ class MoneyCommands(ServiceBase):
         """
         order = self._order(wallet_id, merchant_id, amount, method, channel, category)
         ttl = self.policies.hold_time if expires_in is None else expires_in
-        if type(ttl) is not timedelta or ttl <= timedelta(0):
-            raise PaymentStateError(f"expires_in must be a positive timedelta, not {ttl!r}")
+        if type(ttl) is not timedelta or not timedelta(0) < ttl <= MAX_HOLD_TIME:
+            raise PaymentStateError(
+                f"expires_in must be a timedelta above zero and at most {MAX_HOLD_TIME.days} days"
+            )
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             wallet, payment_id, outcome = self._authorise(uow, order, now, ttl)
@@ -310,6 +314,7 @@ class MoneyCommands(ServiceBase):
 
         Each hold expires in its own unit of work, so one failure does not block the rest.
         """
+        limit = sweep_limit(limit)
         now = self._now()
         with self._uow() as uow:
             due = uow.payments.expiring(now, limit)
@@ -319,11 +324,14 @@ class MoneyCommands(ServiceBase):
                 payment = uow.payments.get(payment_id)
                 if not payment.is_open:
                     continue  # captured or voided since the query
-                wallet = uow.wallets.get(payment.wallet_id)
-                wallet.release(payment, now, expired=True)
-                self._save(uow, wallet)
-                self._save_payment(uow, payment)
-                uow.commit()
+                try:
+                    wallet = uow.wallets.get(payment.wallet_id)
+                    wallet.release(payment, now, expired=True)
+                    self._save(uow, wallet)
+                    self._save_payment(uow, payment)
+                    uow.commit()
+                except WalletError:  # one broken item must not block the rest; it stays due
+                    continue
                 expired += 1
         return expired
 

@@ -81,7 +81,7 @@ from icbc_wallet.errors import (
 from icbc_wallet.policies.disputes import check_dispute_opening
 from icbc_wallet.policies.refunds import check_refund
 from icbc_wallet.ports.persistence import UnitOfWork
-from icbc_wallet.service._base import ServiceBase
+from icbc_wallet.service._base import ServiceBase, sweep_limit
 from icbc_wallet.service.money import _amount
 from icbc_wallet.service.results import OperationResult
 from icbc_wallet.wallet.payment import Payment
@@ -299,6 +299,7 @@ class RefundCommands(ServiceBase):
 
         Each lapses in its own unit of work; returns how many lapsed.
         """
+        limit = sweep_limit(limit)
         now = self._now()
         with self._uow() as uow:
             due = uow.refunds.unanswered(now, limit)
@@ -502,6 +503,7 @@ class RefundCommands(ServiceBase):
         Silence past the response deadline makes the merchant responsible for the whole
         disputed amount. Each is decided in its own unit of work; returns how many.
         """
+        limit = sweep_limit(limit)
         now = self._now()
         with self._uow() as uow:
             due = uow.disputes.unanswered(now, limit)
