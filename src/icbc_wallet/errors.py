@@ -13,6 +13,7 @@ Messages never contain card, ID or phone numbers in clear.
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyRegisteredError",
     "AmountOutOfRangeError",
     "AmountPrecisionError",
     "AmountTypeError",
@@ -313,3 +314,7 @@ class TooManyAttemptsError(WalletError, ValueError):
 
 class InvalidSweepLimitError(WalletError, ValueError):
     """A sweep's or dispatcher's batch size is not an int from 1 to 10,000."""
+
+
+class AlreadyRegisteredError(WalletError, ValueError):
+    """The phone number or resident ID of a registration already holds a wallet: one person, one wallet."""

@@ -886,7 +886,8 @@ def _register(bank: InMemoryBank, serial: int) -> WalletId:
     code = bank.phone_verifier.last_code_for(phone)
     assert code is not None
     service.verify_phone(registration, phone, code, idempotency_key=f"r{serial}-2")
-    resident = ResidentId.parse("34052419800101001X")
+    # One person, one wallet: two wallets need two people.
+    resident = ResidentId.parse("34052419800101001X" if serial == 1 else "11010519491231002X")
     service.provide_identity(registration, "张三", resident, idempotency_key=f"r{serial}-3")
     service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key=f"r{serial}-4")
     card = BankCard.parse("6225768888888888" if serial == 1 else "4111111111111111")

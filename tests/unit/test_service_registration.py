@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,6 +15,8 @@ from icbc_wallet.domain.limits import Limit
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.registration import RegistrationStep
 from icbc_wallet.errors import (
+    AlreadyRegisteredError,
+    ConcurrencyError,
     IdempotencyConflict,
     IdentityTypeError,
     InvalidHolderNameError,
@@ -26,6 +28,7 @@ from icbc_wallet.errors import (
     VerificationFailedError,
     WeakPasswordError,
 )
+from icbc_wallet.ports.persistence import IdempotencyRecord
 
 PHONE = PhoneNumber.parse("13800138000")
 RESIDENT = ResidentId.parse("34052419800101001X")
@@ -407,3 +410,44 @@ def test_a_replay_of_the_credentials_step_with_another_password_is_a_conflict(
     assert replay is Step.LIMITS
     assert stored is not None
     assert ScryptHasher.fast_for_tests().verify("135790", stored)
+
+
+def test_one_person_holds_one_wallet_by_phone_and_by_resident_id() -> None:
+    bank = in_memory()
+    service = bank.service
+
+    def register(phone: str, resident: str, key: str) -> str:
+        number = PhoneNumber.parse(phone)
+        registration = service.start_registration(number, idempotency_key=f"{key}-1")
+        code = bank.phone_verifier.last_code_for(number)
+        assert code is not None
+        service.verify_phone(registration, number, code, idempotency_key=f"{key}-2")
+        service.provide_identity(
+            registration, "张三", ResidentId.parse(resident), idempotency_key=f"{key}-3"
+        )
+        service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key=f"{key}-4")
+        return registration
+
+    first = register("13800138000", "34052419800101001X", "a")
+    service.submit_registration(first, idempotency_key="a-5")
+    same_id = register("13900139000", "34052419800101001X", "b")
+    with pytest.raises(AlreadyRegisteredError, match="resident ID already holds a wallet"):
+        service.submit_registration(same_id, idempotency_key="b-5")
+    bank.clock.advance(timedelta(minutes=1))  # one code a minute per phone
+    same_phone = register("13800138000", "11010519491231002X", "c")
+    with pytest.raises(AlreadyRegisteredError, match="phone number already holds a wallet"):
+        service.submit_registration(same_phone, idempotency_key="c-5")
+    assert len(bank.store.wallets.rows) == 1
+    assert all("13800138000" not in key for key in bank.store.owners)  # hashed, not clear
+
+
+def test_an_idempotency_key_recorded_meanwhile_by_another_unit_of_work_is_a_conflict() -> None:
+    store = in_memory().store
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    one, two = store.unit_of_work(), store.unit_of_work()
+    for uow, result in ((one, "A"), (two, "B")):
+        uow.idempotency.put(IdempotencyRecord("k", "f", result, now, now + timedelta(days=1)))
+    one.commit()
+    with pytest.raises(ConcurrencyError, match="recorded by another command"):
+        two.commit()
+    assert store.idempotency["k"].result == "A"

@@ -300,6 +300,14 @@ class _Idempotency:
         self._purged |= expired
         return len(expired)
 
+    def check(self) -> None:
+        """Insert-only: a live record under a staged key means another command got there first."""
+        stored = self._store.idempotency
+        for key, record in self._staged.items():
+            existing = stored.get(key)
+            if existing is not None and existing.expires_at > record.created_at:
+                raise ConcurrencyError(f"idempotency key {key!r} was recorded by another command")
+
     def apply(self) -> None:
         for key in self._purged:
             self._store.idempotency.pop(key, None)
@@ -329,6 +337,7 @@ class InMemoryStore:
         self.refunds: dict[RefundId, RefundRequest] = {}
         self.disputes: dict[DisputeId, Dispute] = {}
         self.registrations: dict[RegistrationId, Registration] = {}
+        self.owners: dict[str, WalletId] = {}
         self.balances: dict[AccountId, AccountBalance] = {}
         self.journal: list[JournalEntry] = []
         self.outbox: list[StoredEvent] = []
@@ -383,6 +392,9 @@ class InMemoryUnitOfWork:
     registrations = _PerTransaction["_Records[RegistrationId, Registration]"](
         lambda store: _Records("registration", store.registrations)
     )
+    owners = _PerTransaction["_Records[str, WalletId]"](
+        lambda store: _Records("owner", store.owners)
+    )
     ledger = _PerTransaction(_Ledger)
     events = _PerTransaction(_Events)
     idempotency = _PerTransaction(_Idempotency)
@@ -416,6 +428,7 @@ class InMemoryUnitOfWork:
         self.wallets.check()
         self.merchants.check()
         self.payments.check()
+        self.idempotency.check()
         self.wallets.apply()
         self.merchants.apply()
         for payment in self.payments.apply():
@@ -424,7 +437,7 @@ class InMemoryUnitOfWork:
             else:
                 self._store.open_holds.pop(payment.payment_id, None)
         used = vars(self)  # records a command did not touch have nothing staged: skip building them
-        for records in ("refunds", "disputes", "registrations"):
+        for records in ("refunds", "disputes", "registrations", "owners"):
             if records in used:
                 used[records].apply()
         self.ledger.apply()

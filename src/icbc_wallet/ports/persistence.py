@@ -216,7 +216,11 @@ class IdempotencyStore(Protocol):
         ...
 
     def put(self, record: IdempotencyRecord) -> None:
-        """Stage a record."""
+        """Stage a record.
+
+        Insert-only: ``commit`` raises ``ConcurrencyError`` if another unit of work recorded a
+        live record under the same key meanwhile.
+        """
         ...
 
     def purge(self, now: datetime) -> int:
@@ -255,6 +259,11 @@ class UnitOfWork(Protocol):
     @property
     def registrations(self) -> RecordStore[RegistrationId, Registration]:
         """The unit of work's registrations."""
+        ...
+
+    @property
+    def owners(self) -> RecordStore[str, WalletId]:
+        """Who already holds a wallet: wallet ids by a keyed hash of a phone or resident ID."""
         ...
 
     @property

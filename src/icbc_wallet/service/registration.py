@@ -10,6 +10,7 @@ the wallet at the tier the evidence earns under the tier policy.
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
@@ -21,7 +22,12 @@ from icbc_wallet.domain.registration import (
     normalise_answer,
     validate_payment_password,
 )
-from icbc_wallet.errors import IdentityTypeError, InvalidLimitScheduleError, VerificationFailedError
+from icbc_wallet.errors import (
+    AlreadyRegisteredError,
+    IdentityTypeError,
+    InvalidLimitScheduleError,
+    VerificationFailedError,
+)
 from icbc_wallet.policies.tiers import assign_tier, choose_limits
 from icbc_wallet.ports.persistence import UnitOfWork
 from icbc_wallet.service._base import ServiceBase
@@ -163,13 +169,28 @@ class RegistrationCommands(ServiceBase):
         return self._run(idempotency_key, "choose_limits", {"id": key, "limit": limit}, body)
 
     def submit_registration(self, registration_id: str, *, idempotency_key: str) -> WalletId:
-        """Open the wallet at the tier the evidence earns; returns the new wallet's id."""
+        """Open the wallet at the tier the evidence earns; returns the new wallet's id.
+
+        One person holds one wallet: a phone number or resident ID that already holds one is
+        refused (they are looked up by a keyed hash, never stored in clear for the purpose).
+
+        Raises:
+            AlreadyRegisteredError: the phone number or the resident ID already holds a wallet.
+            RegistrationStateError: a required step is missing.
+        """
         key = parse_id(registration_id, RegistrationId)
 
         def body(uow: UnitOfWork, now: datetime) -> WalletId:
             registration = uow.registrations.get(key).submit(now)
             phone = registration.phone
             assert phone is not None  # submit() requires the phone step
+            owners = [self._owner_key("phone", phone.reveal())]
+            if registration.resident_id is not None:
+                owners.append(self._owner_key("resident_id", registration.resident_id.reveal()))
+            for owner_key in owners:
+                if uow.owners.find(owner_key) is not None:
+                    what = "phone number" if owner_key.startswith("phone") else "resident ID"
+                    raise AlreadyRegisteredError(f"this {what} already holds a wallet here")
             tier = assign_tier(self.policies.tiers, registration.evidence)
             wallet_id = WalletId(self._ids.new("W"))
             owner = Owner(phone, registration.holder_name, registration.resident_id)
@@ -188,6 +209,8 @@ class RegistrationCommands(ServiceBase):
             uow.wallets.add(wallet)
             uow.events.append(wallet.pull_events())
             uow.registrations.put(key, registration)
+            for owner_key in owners:
+                uow.owners.put(owner_key, wallet_id)
             return wallet_id
 
         return self._run(idempotency_key, "submit_registration", {"id": key}, body)
@@ -196,6 +219,10 @@ class RegistrationCommands(ServiceBase):
         """The stored registration (its ``next_step`` says where to resume)."""
         with self._uow() as uow:
             return uow.registrations.get(parse_id(registration_id, RegistrationId))
+
+    def _owner_key(self, kind: str, number: str) -> str:
+        digest = hmac.digest(self._fingerprint_key, f"{kind}:{number}".encode(), "sha256")
+        return f"{kind}:{digest.hex()}"
 
     @staticmethod
     def _put(uow: UnitOfWork, registration: Registration) -> RegistrationStep | None:
