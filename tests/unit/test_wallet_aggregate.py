@@ -47,6 +47,7 @@ from icbc_wallet.domain.limits import Limit, LimitWindow, PaymentMethod
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.errors import (
+    AmountTypeError,
     CardNotBoundError,
     HoldStateError,
     InsufficientFundsError,
@@ -1129,3 +1130,20 @@ def test_the_wallet_balance_always_equals_its_booked_entries_and_holds(
         assert (wallet.balance.posted.minor, wallet.balance.pending.minor) == (booked, held)
         assert 0 <= held <= booked <= 1_000_000  # WL04's balance cap is 10,000.00
         assert daily_used(wallet) <= cny("5000")  # holds included
+
+
+def test_authorising_a_float_is_a_clear_type_error_not_an_attribute_error() -> None:
+    wallet = make_wallet(balance="100")
+    with pytest.raises(AmountTypeError, match="must be Money, not float"):
+        wallet.authorise(
+            PaymentId("P-f"),
+            SHOP,
+            12.5,  # type: ignore[arg-type]
+            AT,
+            AT + timedelta(days=1),
+            method=PaymentMethod.NFC,
+            channel=Channel.MOBILE,
+            category=Category.FOOD,
+        )
+    assert wallet.pull_events() == []
+    assert wallet.balance.pending == cny("0")

@@ -68,6 +68,7 @@ from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.usage import LimitUsage, WindowKeys
 from icbc_wallet.errors import (
+    AmountTypeError,
     CardNotBoundError,
     InvalidAmountError,
     WalletClosedError,
@@ -410,6 +411,8 @@ class Wallet:
         self, method: PaymentMethod, amount: Money, at: datetime
     ) -> Declined | WindowKeys:
         """The decline that applies, or the window keys of ``at`` (for :meth:`_spend`)."""
+        if type(amount) is not Money:
+            raise AmountTypeError(f"an amount must be Money, not {type(amount).__name__}")
         refusal = self._refusal(amount)
         if type(refusal) is Declined:
             return refusal
