@@ -482,7 +482,9 @@ BOOKKEEPING: list[Event] = [
     ),
     PaymentVoided(aggregate_id=W, version=1, at=AT, payment_id="P-1", released=cny("5")),
     PaymentExpired(aggregate_id=W, version=1, at=AT, payment_id="P-1", released=cny("5")),
-    MerchantRegistered(aggregate_id=M, version=1, at=AT, name="Coffee", category=Category.FOOD),
+    MerchantRegistered(
+        aggregate_id=M, version=1, at=AT, merchant_name="Coffee", category=Category.FOOD
+    ),
 ]
 
 

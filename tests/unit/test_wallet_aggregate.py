@@ -994,6 +994,7 @@ def test_a_registered_merchant_has_a_trimmed_name_and_an_empty_account() -> None
     assert merchant.version == 1
     assert type(registered) is MerchantRegistered
     assert registered.category is Category.FOOD
+    assert (registered.name, registered.merchant_name) == ("MerchantRegistered", "Coffee")
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, 42])

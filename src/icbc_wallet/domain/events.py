@@ -386,7 +386,7 @@ class LimitIncreaseExpired(WalletEvent):
 class MerchantRegistered(MerchantEvent):
     """A merchant collection account was opened."""
 
-    name: str
+    merchant_name: str
     category: Category
 
 

@@ -212,7 +212,11 @@ class IdempotencyStore(Protocol):
     """Results of commands by idempotency key."""
 
     def get(self, key: str) -> IdempotencyRecord | None:
-        """The record for ``key``, or None (also when it has expired but is not yet purged)."""
+        """The record for ``key``, or None when there is none.
+
+        A record past its ``expires_at`` but not yet purged is still returned; the caller
+        decides (the service treats it as gone and records the command anew).
+        """
         ...
 
     def put(self, record: IdempotencyRecord) -> None:

@@ -67,7 +67,7 @@ class Merchant:
         merchant = cls(
             merchant_id, name.strip(), credit_code, category, AccountBalance.zero(currency)
         )
-        merchant._record(MerchantRegistered, at, name=merchant.name, category=category)
+        merchant._record(MerchantRegistered, at, merchant_name=merchant.name, category=category)
         return merchant
 
     @property
