@@ -292,6 +292,7 @@ MESSAGES: list[tuple[Event, NotificationKind, str]] = [
             to_wallet="W-2",
             amount=cny("5"),
             fee=cny("0"),
+            debited=cny("5"),
             entry_id="E",
         ),
         Kind.MONEY_MOVED,

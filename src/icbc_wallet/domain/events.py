@@ -258,12 +258,13 @@ class PaymentDeclined(WalletEvent):
 
 @attrs.frozen(kw_only=True)
 class TransferSent(WalletEvent):
-    """Money was sent to another wallet."""
+    """Money was sent to another wallet; ``debited`` left the sender (with an on-top fee)."""
 
     transfer_id: str
     to_wallet: str
     amount: Money
     fee: Money
+    debited: Money
     entry_id: str
 
 

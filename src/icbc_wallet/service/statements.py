@@ -8,7 +8,7 @@ signed :class:`~icbc_wallet.domain.statements.StatementLine` values:
 - ``Withdrawn``: WITHDRAWAL −(debited − fee), and FEE −fee when there is a fee;
 - ``PaymentCaptured``: PAYMENT −amount, with the payment's category and the merchant's name (the
   merchant's own service fee is taken from what the merchant receives, not from the wallet);
-- ``TransferSent``: TRANSFER_OUT −(debit − fee), and FEE −fee when there is a fee;
+- ``TransferSent``: TRANSFER_OUT −(debited − fee), and FEE −fee when there is a fee;
 - ``TransferReceived``: TRANSFER_IN +amount (what arrived);
 - ``RefundIssued``: REFUND +amount, with the payment's category. A dispute decided for the
   customer pays out as a ``RefundIssued`` whose reference is the dispute's id, so it nets the
@@ -26,7 +26,7 @@ rather than print a wrong closing balance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Final
 
@@ -46,7 +46,6 @@ from icbc_wallet.domain.statements import EntryKind, Period, Statement, Statemen
 from icbc_wallet.errors import InvalidPeriodError
 from icbc_wallet.ports.persistence import UnitOfWork
 from icbc_wallet.service._base import ServiceBase
-from icbc_wallet.wallet.aggregate import Wallet
 
 __all__ = ["StatementQueries"]
 
@@ -95,15 +94,14 @@ class StatementQueries(ServiceBase):
         with self._uow() as uow:
             wallet = uow.wallets.get(wallet_key)
             events = uow.events.for_aggregate(wallet_key, None, checked.end)
-            debits = _transfer_debits(uow, wallet, events)
             names = _merchant_names(uow)
             opening = 0
             lines: list[StatementLine] = []
             for event in events:
                 if event.at < checked.start:
-                    opening += sum(line.amount.minor for line in _lines(event, debits, _no_names))
+                    opening += sum(line.amount.minor for line in _lines(event, _no_names))
                 else:
-                    lines.extend(_lines(event, debits, names))
+                    lines.extend(_lines(event, names))
         # Every event up to now is in: the lines must end where the wallet's balance is.
         closing = wallet.balance.posted if checked.end > now else None
         return Statement.build(
@@ -146,32 +144,7 @@ def _merchant_names(uow: UnitOfWork) -> _Names:
     return name
 
 
-def _transfer_debits(uow: UnitOfWork, wallet: Wallet, events: Iterable[Event]) -> dict[str, int]:
-    """What each fee-bearing transfer took from the wallet, in minor units, by entry id.
-
-    ``TransferSent`` does not say whether its fee was charged on top or deducted; the journal
-    entry does. Only transfers with a fee need it, so free transfers cost no ledger read.
-    """
-    wanted = {
-        event.entry_id
-        for event in events
-        if isinstance(event, TransferSent) and event.fee.minor != 0
-    }
-    debits: dict[str, int] = {}
-    if not wanted:
-        return debits
-    account = wallet.account
-    for entry in uow.ledger.entries(account):
-        if entry.entry_id in wanted:
-            debits[entry.entry_id] = -sum(
-                posting.amount.minor for posting in entry.postings if posting.account == account
-            )
-            if len(debits) == len(wanted):
-                break
-    return debits
-
-
-def _lines(event: Event, debits: Mapping[str, int], names: _Names) -> Iterator[StatementLine]:
+def _lines(event: Event, names: _Names) -> Iterator[StatementLine]:
     """The statement lines of one event (none for events that move no posted money)."""
     at = event.at
     if isinstance(event, PaymentCaptured):
@@ -192,11 +165,10 @@ def _lines(event: Event, debits: Mapping[str, int], names: _Names) -> Iterator[S
             at, EntryKind.WITHDRAWAL, event.debited, event.fee, event.entry_id, card
         )
     elif isinstance(event, TransferSent):
-        debit = debits.get(event.entry_id, event.amount.minor + event.fee.minor)
         yield from _with_fee(
             at,
             EntryKind.TRANSFER_OUT,
-            Money._make(debit, event.amount.currency),
+            event.debited,
             event.fee,
             event.transfer_id,
             _other_wallet(event.to_wallet),

@@ -554,6 +554,7 @@ class Wallet:
             to_wallet=recipient.wallet_id,
             amount=amount,
             fee=quote.fee,
+            debited=debit,
             entry_id=entry_id,
         )
         recipient.receive(transfer_id, self.wallet_id, quote.net_amount, entry, at)
