@@ -153,8 +153,8 @@ class ServiceBase:
         """
         key = parse_id(key, IdempotencyKey)
         digest = fingerprint(self._fingerprint_key, command, **params)
-        now = self._now()
         with self._uow() as uow:
+            now = self._now()  # inside the transaction: commands commit in the order of their now
             record = uow.idempotency.get(key)
             if record is not None and record.expires_at > now:
                 if record.fingerprint != digest:
