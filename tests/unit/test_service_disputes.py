@@ -766,3 +766,14 @@ def test_a_broken_item_does_not_stop_the_sweeps(
     monkeypatch.setattr(shop.service, "_close", close_but_break_the_first)
     assert shop.service.decide_unanswered_disputes() == 1
     assert shop.service.dispute(disputes[0]).status.value == "open"
+
+
+def test_disputes_the_bank_has_not_decided_in_time_are_listed_for_its_desk(shop: Shop) -> None:
+    answered = shop.opened(shop.pay("35.50"), "30")
+    shop.respond(answered)
+    assert shop.service.overdue_disputes() == []
+    shop.later(days=10, seconds=1)  # past the default 10-day decision deadline
+    [late] = shop.service.overdue_disputes()
+    assert late.dispute_id == answered
+    shop.decide(answered, FOR_CUSTOMER)
+    assert shop.service.overdue_disputes() == []

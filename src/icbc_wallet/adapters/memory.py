@@ -197,6 +197,14 @@ class _Disputes(_Records[DisputeId, Dispute]):
         )
         return [key for _, key in due[:limit]]
 
+    def overdue(self, now: datetime, limit: int) -> list[DisputeId]:
+        due = sorted(
+            (d.decision_deadline, d.dispute_id)
+            for d in self._all()
+            if not d.is_terminal and d.decision_deadline < now
+        )
+        return [key for _, key in due[:limit]]
+
 
 class _Ledger:
     def __init__(self, store: InMemoryStore) -> None:

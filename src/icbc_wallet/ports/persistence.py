@@ -133,6 +133,13 @@ class DisputeStore(RecordStore[DisputeId, "Dispute"], Protocol):
         """Ids of open disputes whose merchant response deadline passed (at most ``limit``)."""
         ...
 
+    def overdue(self, now: datetime, limit: int) -> list[DisputeId]:
+        """Ids of disputes undecided past their decision deadline, most overdue first.
+
+        Neither decided nor withdrawn, with ``decision_deadline < now``; at most ``limit``.
+        """
+        ...
+
 
 class LedgerStore(Protocol):
     """The journal and the maintained (never summed on read) posted balance of every account."""

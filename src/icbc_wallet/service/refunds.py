@@ -577,6 +577,17 @@ class RefundCommands(ServiceBase):
 
     # --- reads ---------------------------------------------------------------------------------
 
+    def overdue_disputes(self, *, limit: int = _SWEEP_BATCH) -> list[Dispute]:
+        """Disputes the bank has not decided by their decision deadline, most overdue first.
+
+        The merchant's deadline is enforced by :meth:`decide_unanswered_disputes`; the bank's
+        own deadline is a work queue for its desk, so this lists rather than decides.
+        """
+        limit = sweep_limit(limit)
+        now = self._now()
+        with self._uow() as uow:
+            return [uow.disputes.get(key) for key in uow.disputes.overdue(now, limit)]
+
     def refund(self, refund_id: str) -> RefundRequest:
         """A refund request and its answer, if any."""
         with self._uow() as uow:

@@ -928,6 +928,17 @@ class UnitOfWorkContract:
         with units() as uow:
             assert sorted(uow.disputes.unanswered(late, 10)) == ["D-1", "D-3"]
             assert len(uow.disputes.unanswered(late, 1)) == 1
+        # ``overdue``: not decided nor withdrawn by the decision deadline, most overdue first.
+        with units() as uow:
+            assert uow.disputes.overdue(first.decision_deadline, 10) == []
+            past = other.decision_deadline + _HOUR
+            assert uow.disputes.overdue(past, 10) == ["D-1", "D-2", "D-3"]
+            assert uow.disputes.overdue(past, 1) == ["D-1"]
+            withdrawn = first.withdraw(first.opened_at)
+            uow.disputes.put(withdrawn.dispute_id, withdrawn)
+            uow.commit()
+        with units() as uow:
+            assert uow.disputes.overdue(past, 10) == ["D-2", "D-3"]
 
     # payments ----------------------------------------------------------------------------------
 
