@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar, overload
 
 import attrs
 
@@ -215,8 +215,10 @@ class _Ledger:
     def post(self, entry: JournalEntry) -> None:
         if type(entry) is not JournalEntry:
             raise WalletError(f"post() takes a JournalEntry, not {type(entry).__name__}")
-        view = _Overlay(self._changed, self._store.balances)
-        self._changed.update(entry.apply(view))
+        changed = self._changed
+        # nothing staged yet (a command's first entry): read the committed map as it is
+        view = _Overlay(changed, self._store.balances) if changed else self._store.balances
+        changed.update(entry.apply(view))
         self._entries.append(entry)
 
     def balance(self, account: AccountId) -> AccountBalance:
@@ -407,15 +409,16 @@ class InMemoryUnitOfWork:
     events = _PerTransaction(_Events)
     idempotency = _PerTransaction(_Idempotency)
 
+    # the store and its lock live in slots, so that ``__dict__`` holds only the helpers built
+    __slots__ = ("__dict__", "__weakref__", "_lock", "_store")
+
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._lock = store._lock
 
     def _begin(self) -> None:
         """Drop whatever is staged: each helper is built afresh, empty, on its next use."""
-        staged = vars(self)
-        for name in _HELPERS:
-            staged.pop(name, None)
+        vars(self).clear()  # only helpers are kept there (see ``__slots__``)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
@@ -452,8 +455,3 @@ class InMemoryUnitOfWork:
         self.events.apply()
         self.idempotency.apply()
         self._begin()
-
-
-_HELPERS: Final = tuple(
-    name for name, value in vars(InMemoryUnitOfWork).items() if type(value) is _PerTransaction
-)

@@ -287,7 +287,9 @@ class JournalEntry:
         if charging == FeeCharging.ON_TOP:
             legs = (_leg(source, -(amount + fee)), _leg(target, amount), fee_leg)
         elif charging == FeeCharging.DEDUCTED:
-            paid_out = _money(amount - fee, "a transfer amount after its deducted fee")
+            # the fee was checked above (positive, amount's currency): no operator re-check
+            paid_out = Money._make(amount.minor - fee.minor, amount.currency)
+            _money(paid_out, "a transfer amount after its deducted fee")
             legs = (_leg(source, -amount), _leg(target, paid_out), fee_leg)
         else:
             raise LedgerError(f"charging must be a FeeCharging, not {charging!r}")

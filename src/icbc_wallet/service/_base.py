@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
@@ -65,13 +66,14 @@ def _writer(kind: type) -> Callable[[Any], str]:  # noqa: PLR0911  # one case pe
     if kind is Money:
         return lambda value: f"Money:{value.minor}:{value.currency}"
     if issubclass(kind, Enum):
-        return lambda value: f"{name}:{value.value}"
+        return lambda value: f"{name}:{value._value_}"  # .value's descriptor, without the call
     if issubclass(kind, datetime):
         return lambda value: f"datetime:{value.isoformat()}"
     if attrs.has(kind):
-        fields = tuple(field.name for field in attrs.fields(kind))
+        # each field's "name=" prefix and reader built once: a command's order has six fields
+        fields = tuple((f"{field.name}=", attrgetter(field.name)) for field in attrs.fields(kind))
         return lambda value: (
-            f"{name}(" + ",".join(f"{f}={_canonical(getattr(value, f))}" for f in fields) + ")"
+            f"{name}(" + ",".join([f + _canonical(read(value)) for f, read in fields]) + ")"
         )
     if issubclass(kind, frozenset | set):
         return lambda value: "[" + ",".join(sorted(_canonical(item) for item in value)) + "]"

@@ -239,8 +239,10 @@ class Wallet:
     def _book(self, entry: JournalEntry) -> JournalEntry:
         account = self.account
         for posting in entry.postings:
-            if posting.account == account:
-                self.balance = self.balance.apply(posting)
+            # an entry's legs are Postings by construction: skip apply()'s type check
+            if posting.account is account or posting.account == account:
+                amount = posting.amount
+                self.balance = self.balance._add(account, amount.minor, amount.currency)
         return entry
 
     def _warn_if_crossed(self, before: int, at: datetime, keys: WindowKeys) -> None:
@@ -685,7 +687,9 @@ class Wallet:
             fee=fee,
             charging=FeeCharging.DEDUCTED,
         )
-        self.balance = self.balance.release(before - after)
+        # one hold's two pending amounts: same currency, and the capture made it positive
+        released = Money._make(before.minor - after.minor, before.currency)
+        self.balance = self.balance.release(released)
         self._book(entry)
         if leftover:
             self.usage = self.usage.release(

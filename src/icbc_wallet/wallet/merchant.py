@@ -98,14 +98,17 @@ class Merchant:
     def _book(self, entry: JournalEntry) -> None:
         account = self.account
         for posting in entry.postings:
-            if posting.account == account:
-                self.balance = self.balance.apply(posting)
+            # an entry's legs are Postings by construction: skip apply()'s type check
+            if posting.account is account or posting.account == account:
+                amount = posting.amount
+                self.balance = self.balance._add(account, amount.minor, amount.currency)
 
     def receive(self, payment_id: str, entry: JournalEntry, at: datetime) -> None:
         """Book a captured payment (the entry's credit to this account)."""
         before = self.balance.posted
         self._book(entry)
-        received = self.balance.posted - before
+        # both in the balance's currency (_add checked the entry's): no operator re-check
+        received = Money._make(self.balance.posted.minor - before.minor, before.currency)
         self._record(
             MerchantPaid, at, payment_id=payment_id, amount=received, entry_id=entry.entry_id
         )
