@@ -28,11 +28,10 @@ Choices (documented, tested):
 >>> history = TransactionHistory(12, 3, Money.of("900"), 0, 0, 0)
 >>> decision = review_limit_increase(request, "real_name", tier, history,
 ...                                  LimitIncreaseTerms(), now)
->>> for reason in decision.reasons:
-...     print(reason.message())
-The account is too new for a limit increase: the account is 12 days old, needs at least 30
-Too few recent payments for a limit increase: 3 payments in the last 90 days, needs at least 10
-The requested limit is above the most that can be granted: daily cap asked for: 120000.00 CNY; at most 100000.00 CNY can be granted
+>>> [reason.message() for reason in decision.reasons]  # doctest: +NORMALIZE_WHITESPACE
+['The account is too new for a limit increase: the account is 12 days old, needs at least 30',
+ 'Too few recent payments for a limit increase: 3 payments in the last 90 days, needs at least 10',
+ 'The requested limit is above the most that can be granted: daily cap asked for: 120000.00 CNY; at most 100000.00 CNY can be granted']
 
 ```
 """
