@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 import attrs
 
+from icbc_wallet.adapters.codec import Codec, storable_classes
 from icbc_wallet.adapters.hashing import ScryptHasher
 from icbc_wallet.adapters.memory import InMemoryStore
 from icbc_wallet.adapters.notifiers import InMemoryNotifier
@@ -30,10 +31,11 @@ from icbc_wallet.adapters.verification import (
     InMemoryIdentityVerifier,
     InMemoryPhoneVerifier,
 )
-from icbc_wallet.service import WalletPolicies, WalletService
+from icbc_wallet.service import WalletPolicies, WalletService, results
 from icbc_wallet.service.dispatcher import EventDispatcher
+from icbc_wallet.wallet import aggregate, merchant, payment
 
-__all__ = ["InMemoryBank", "in_memory"]
+__all__ = ["InMemoryBank", "in_memory", "storage_codec"]
 
 
 @attrs.frozen
@@ -82,3 +84,12 @@ def in_memory(
     )
     dispatcher = EventDispatcher(store.unit_of_work, notifier)
     return InMemoryBank(service, store, clock, notifier, phones, dispatcher)
+
+
+def storage_codec() -> Codec:
+    """The codec durable stores use: the domain's classes, the aggregates and the results.
+
+    Adapters may not import the aggregates or the service (the layers flow one way), so the
+    composition root hands them the codec that knows those classes.
+    """
+    return Codec(storable_classes(aggregate, merchant, payment, results))

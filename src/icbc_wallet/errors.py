@@ -58,6 +58,7 @@ __all__ = [
     "PaymentStateError",
     "RefundStateError",
     "RegistrationStateError",
+    "SchemaVersionError",
     "SecretTypeError",
     "TextTypeError",
     "TooManyAttemptsError",
@@ -290,6 +291,10 @@ class IdempotencyConflict(WalletError, ValueError):  # noqa: N818  # the name th
 
 class ConcurrencyError(WalletError, RuntimeError):
     """Another unit of work changed the same aggregate first; retry the command."""
+
+
+class SchemaVersionError(WalletError, RuntimeError):
+    """A database was written by a newer version of the library; upgrade before opening it."""
 
 
 class InvalidPolicyError(WalletError, ValueError):

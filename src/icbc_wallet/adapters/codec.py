@@ -1,0 +1,246 @@
+"""The storage codec: every value a store holds, to and from JSON-compatible data.
+
+A :class:`Codec` turns aggregates, records, events, journal entries and command results into
+plain ``dict``/``list``/``str``/``int``/``bool``/``None`` trees that :func:`json.dumps` accepts,
+and back into equal values. The encoding describes itself: every value that JSON cannot tell
+apart (a class, a tuple, a datetime, an enum member) is a ``dict`` with a ``"$type"`` tag, so
+decoding needs no annotations and a field typed ``Decision`` or ``object`` (a union, an
+idempotency result) comes back as the class it was. Value objects have explicit forms:
+
+- ``Money`` → ``{"$type": "Money", "minor": int, "currency": str}`` (exact, never a float);
+- aware datetimes → ISO-8601 in UTC, restored aware in UTC (equal to the original);
+- enum members → their value, tagged with the enum's name;
+- ``PhoneNumber``, ``ResidentId``, ``BankCard`` → the revealed text, parsed back. **Personal
+  data is stored in clear in this version**; encryption at rest arrives with the security work;
+- ``MerchantCreditCode`` → its text and ``allow_bad_checksum``; ``ZoneInfo`` → its key;
+- tuples, frozensets and mappings (``dict``, ``MappingProxyType``) → tagged lists.
+
+attrs classes are stored by their ``init`` fields only: fields with ``init=False`` (an
+aggregate's pending events, its cached account and limit schedule) are rebuilt by the class's
+own ``__init__`` and ``__attrs_post_init__`` on decode, so nothing private reaches the disk.
+
+The codec knows the domain's classes (found in :mod:`icbc_wallet.domain`). Adapters may not
+import the aggregates or the service, so those classes are given by the composition root
+(:func:`icbc_wallet.bootstrap.storage_codec`) through ``types``. The dispatch on the way out is
+a :mod:`cattrs` converter with one hook per kind of value.
+
+```pycon
+>>> from icbc_wallet.domain.money import Money
+>>> codec = Codec()
+>>> codec.encode(Money.of("12.30"))
+{'$type': 'Money', 'minor': 1230, 'currency': 'CNY'}
+>>> codec.loads(codec.dumps((Money.of("1"), None))) == (Money.of("1"), None)
+True
+
+```
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import json
+import pkgutil
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import MappingProxyType, ModuleType
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import attrs
+import cattrs
+
+import icbc_wallet.domain
+from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
+from icbc_wallet.domain.money import Money
+from icbc_wallet.errors import WalletError
+
+__all__ = ["Codec", "CodecError", "storable_classes"]
+
+_TAG: Final = "$type"
+_PLAIN: Final = (str, int, bool, type(None))
+
+
+class CodecError(WalletError, ValueError):
+    """A value the codec cannot encode, or stored data it cannot decode."""
+
+
+def storable_classes(*modules: ModuleType) -> list[type]:
+    """The attrs classes and enums defined in ``modules`` (what a :class:`Codec` can restore)."""
+    found: list[type] = []
+    for module in modules:
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and value.__module__ == module.__name__
+                and (attrs.has(value) or issubclass(value, enum.Enum))
+            ):
+                found.append(value)
+    return found
+
+
+def _domain_modules() -> list[ModuleType]:
+    package = icbc_wallet.domain
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__))
+    return [importlib.import_module(f"{package.__name__}.{name}") for name in names]
+
+
+def _utc_text(value: datetime) -> dict[str, Any]:
+    if value.tzinfo is None:
+        raise CodecError("a naive datetime cannot be stored; times are timezone-aware")
+    return {_TAG: "datetime", "utc": value.astimezone(UTC).isoformat()}
+
+
+def _unknown(value: object) -> Any:
+    raise CodecError(f"cannot store a {type(value).__name__}: no storage form is known for it")
+
+
+class Codec:
+    """Encodes and decodes stored values (see the module docstring).
+
+    Args:
+        types: attrs classes and enums outside the domain that stored values may hold (the
+            aggregates, the service's results); the domain's own are always known.
+
+    Raises:
+        CodecError: two known classes share a name (tags are class names).
+    """
+
+    def __init__(self, types: Iterable[type] = ()) -> None:
+        self._classes: dict[str, type] = {}
+        for cls in [*(c for m in _domain_modules() for c in storable_classes(m)), *types]:
+            known = self._classes.setdefault(cls.__name__, cls)
+            if known is not cls:
+                raise CodecError(f"two storable classes are named {cls.__name__!r}")
+        self._fields: dict[type, tuple[tuple[str, str], ...]] = {}
+        out = cattrs.Converter()
+        out.register_unstructure_hook_func(lambda _: True, _unknown)  # first: the last resort
+        out.register_unstructure_hook(Money, self._money)
+        out.register_unstructure_hook(datetime, _utc_text)
+        out.register_unstructure_hook(ZoneInfo, lambda z: {_TAG: "ZoneInfo", "key": z.key})
+        out.register_unstructure_hook(Decimal, lambda d: {_TAG: "Decimal", "text": str(d)})
+        for identity in (PhoneNumber, ResidentId, BankCard):
+            out.register_unstructure_hook(identity, self._identity)
+        out.register_unstructure_hook(MerchantCreditCode, self._credit_code)
+        out.register_unstructure_hook(tuple, self._sequence("tuple"))
+        out.register_unstructure_hook(frozenset, self._sequence("frozenset"))
+        out.register_unstructure_hook(list, lambda v: [self.encode(x) for x in v])
+        out.register_unstructure_hook(dict, self._mapping("dict"))
+        out.register_unstructure_hook(MappingProxyType, self._mapping("proxy"))
+        out.register_unstructure_hook_func(attrs.has, self._attrs)
+        self._out = out
+        self._readers: dict[str, Callable[[dict[str, Any]], object]] = {
+            "Money": lambda d: Money._make(d["minor"], d["currency"]),
+            "datetime": lambda d: datetime.fromisoformat(d["utc"]).astimezone(UTC),
+            "ZoneInfo": lambda d: ZoneInfo(d["key"]),
+            "Decimal": lambda d: Decimal(d["text"]),
+            "PhoneNumber": lambda d: PhoneNumber.parse(d["text"]),
+            "ResidentId": lambda d: ResidentId.parse(d["text"]),
+            "BankCard": lambda d: BankCard.parse(d["text"]),
+            "MerchantCreditCode": lambda d: MerchantCreditCode.parse(
+                d["text"], allow_bad_checksum=d["allow_bad_checksum"]
+            ),
+            "tuple": lambda d: tuple(self.decode(x) for x in d["items"]),
+            "frozenset": lambda d: frozenset(self.decode(x) for x in d["items"]),
+            "dict": lambda d: {self.decode(k): self.decode(v) for k, v in d["items"]},
+            "proxy": lambda d: MappingProxyType(
+                {self.decode(k): self.decode(v) for k, v in d["items"]}
+            ),
+        }
+
+    # --- public ---------------------------------------------------------------------------
+
+    def encode(self, value: object) -> Any:
+        """``value`` as JSON-compatible data."""
+        if type(value) in _PLAIN:
+            return value
+        if isinstance(value, enum.Enum):  # before cattrs: a StrEnum is a str to its dispatch
+            return self._enum(value)
+        if isinstance(value, float):
+            raise CodecError("floats are not stored: money and rates are exact")
+        return self._out.unstructure(value)
+
+    def decode(self, data: Any) -> Any:
+        """The value that :meth:`encode` turned into ``data``."""
+        if type(data) is list:
+            return [self.decode(x) for x in data]
+        if type(data) is not dict:
+            return data
+        tag = data.get(_TAG)
+        reader = self._readers.get(tag) if type(tag) is str else None
+        if reader is not None:
+            return reader(data)
+        cls = self._classes.get(tag) if type(tag) is str else None
+        if cls is None:
+            raise CodecError(f"stored data of unknown type {tag!r}")
+        if issubclass(cls, enum.Enum):
+            return cls(data["value"])
+        fields = self._init_fields(cls)
+        return cls(**{alias: self.decode(data[name]) for name, alias in fields if name in data})
+
+    def dumps(self, value: object) -> str:
+        """``value`` as compact JSON text."""
+        return json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":"))
+
+    def loads(self, text: str | bytes) -> Any:
+        """The value :meth:`dumps` turned into ``text``."""
+        return self.decode(json.loads(text))
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def _init_fields(self, cls: type) -> tuple[tuple[str, str], ...]:
+        fields = self._fields.get(cls)
+        if fields is None:
+            fields = self._fields[cls] = tuple(
+                (f.name, f.alias or f.name) for f in attrs.fields(cls) if f.init
+            )
+        return fields
+
+    def _known(self, cls: type) -> str:
+        if self._classes.get(cls.__name__) is not cls:
+            raise CodecError(f"{cls.__module__}.{cls.__qualname__} is not a storable class")
+        return cls.__name__
+
+    def _attrs(self, value: Any) -> dict[str, Any]:
+        encoded: dict[str, Any] = {_TAG: self._known(type(value))}
+        for name, _ in self._init_fields(type(value)):
+            encoded[name] = self.encode(getattr(value, name))
+        return encoded
+
+    def _enum(self, value: enum.Enum) -> dict[str, Any]:
+        return {_TAG: self._known(type(value)), "value": self.encode(value.value)}
+
+    @staticmethod
+    def _money(value: Money) -> dict[str, Any]:
+        return {_TAG: "Money", "minor": value.minor, "currency": value.currency}
+
+    @staticmethod
+    def _identity(value: PhoneNumber | ResidentId | BankCard) -> dict[str, Any]:
+        return {_TAG: type(value).__name__, "text": value.reveal()}
+
+    @staticmethod
+    def _credit_code(value: MerchantCreditCode) -> dict[str, Any]:
+        return {
+            _TAG: "MerchantCreditCode",
+            "text": value.reveal(),
+            "allow_bad_checksum": value.allow_bad_checksum,
+        }
+
+    def _sequence(self, tag: str) -> Callable[[Iterable[object]], dict[str, Any]]:
+        def encode(value: Iterable[object]) -> dict[str, Any]:
+            items = [self.encode(x) for x in value]
+            if tag == "frozenset":  # a stable order, so equal sets store equal text
+                items.sort(key=lambda x: json.dumps(x, sort_keys=True))
+            return {_TAG: tag, "items": items}
+
+        return encode
+
+    def _mapping(self, tag: str) -> Callable[[Mapping[object, object]], dict[str, Any]]:
+        def encode(value: Mapping[object, object]) -> dict[str, Any]:
+            return {
+                _TAG: tag,
+                "items": [[self.encode(k), self.encode(v)] for k, v in value.items()],
+            }
+
+        return encode

@@ -1,0 +1,211 @@
+"""SQLite persistence: every port of :mod:`icbc_wallet.ports.persistence` in one database file.
+
+:class:`SqliteStore` opens (and creates or migrates, see :mod:`.sqlite_schema`) the database;
+:meth:`SqliteStore.unit_of_work` opens a transaction. A unit of work stages what it changes in
+memory, like the in-memory adapter, and ``commit()`` writes all of it — aggregates, journal
+entries and balances, the outbox, idempotency records — in one SQLite transaction.
+
+Transactions. The first read or write of a unit of work starts ``BEGIN IMMEDIATE``: it takes
+the database's write lock, so units of work (in this process or another) run one at a time
+and what a unit reads stays true until it commits. Versions are still checked on write
+(``UPDATE ... WHERE version = ?``), and a new id that is taken raises ``ConcurrencyError``.
+A unit of work that waits longer than ``busy_timeout`` for the lock raises
+``ConcurrencyError`` too (retry the command). Two units of work cannot interleave in one
+thread: the second would wait for the first.
+
+Connections. Each thread has its own connection to the file (``sqlite3`` connections are not
+shared between threads here), opened on first use and closed by :meth:`SqliteStore.close`.
+
+Durability. By default the journal is WAL with ``synchronous=FULL``: a committed unit of work
+survives a power cut. ``durable=False`` sets ``synchronous=NORMAL``: still consistent after a
+crash, but the last commits may be lost on power failure (for simulations and tests).
+
+Stored values go through the storage :class:`~icbc_wallet.adapters.codec.Codec` (JSON text);
+amounts in ``accounts`` and ``postings`` are INTEGER minor units. Personal data (phones,
+resident IDs, cards) is stored in clear in this version.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from icbc_wallet.adapters._sqlite_rows import (
+    Aggregates,
+    Disputes,
+    Events,
+    Idempotency,
+    Ledger,
+    Payments,
+    Records,
+    Refunds,
+)
+from icbc_wallet.adapters.codec import Codec
+from icbc_wallet.adapters.sqlite_schema import migrate
+from icbc_wallet.domain.ids import MerchantId, RegistrationId, WalletId
+from icbc_wallet.errors import ConcurrencyError, WalletError
+
+if TYPE_CHECKING:
+    from icbc_wallet.domain.registration import Registration
+    from icbc_wallet.wallet.aggregate import Wallet
+    from icbc_wallet.wallet.merchant import Merchant
+
+__all__ = ["SqliteStore", "SqliteUnitOfWork"]
+
+
+class SqliteStore:
+    """A wallet database in one SQLite file (see the module docstring).
+
+    Args:
+        path: the database file (created when missing).
+        codec: the storage codec (:func:`icbc_wallet.bootstrap.storage_codec`).
+        durable: ``synchronous=FULL`` when True (the default), ``NORMAL`` when False.
+        busy_timeout: seconds a unit of work waits for another's lock before it gives up.
+        currency: the currency of accounts that have never been posted to.
+
+    Raises:
+        SchemaVersionError: the file was written by a newer version of the library.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        codec: Codec,
+        durable: bool = True,
+        busy_timeout: float = 5.0,
+        currency: str = "CNY",
+    ) -> None:
+        self.path = os.fspath(path)
+        self.codec = codec
+        self.currency = currency
+        self._durable = durable
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        migrate(self.connection())
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened and configured on first use)."""
+        found: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if found is not None:
+            return found
+        connection = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout,
+            isolation_level=None,  # transactions are begun and ended explicitly
+            check_same_thread=False,  # so that close() may close every thread's connection
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
+        connection.execute("PRAGMA foreign_keys=ON")
+        with self._guard:
+            self._open.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def unit_of_work(self) -> SqliteUnitOfWork:
+        """A new unit of work over this store."""
+        return SqliteUnitOfWork(self)
+
+    def close(self) -> None:
+        """Close every connection the store opened (it may be used again: they reopen)."""
+        with self._guard:
+            connections, self._open = self._open, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+
+class SqliteUnitOfWork:
+    """One transaction over a :class:`SqliteStore` (see the module docstring)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._connection: sqlite3.Connection | None = None
+        self._entered = False
+        self._reset()
+
+    def _reset(self) -> None:
+        tx = self._transaction
+        codec = self._store.codec
+        self.wallets: Aggregates[WalletId, Wallet] = Aggregates(tx, codec, "wallet", "wallets")
+        self.merchants: Aggregates[MerchantId, Merchant] = Aggregates(
+            tx, codec, "merchant", "merchants"
+        )
+        self.payments = Payments(tx, codec, "payment", "payments")
+        self.refunds = Refunds(tx, codec, "refund request", "refunds")
+        self.disputes = Disputes(tx, codec, "dispute", "disputes")
+        self.registrations: Records[RegistrationId, Registration] = Records(
+            tx, codec, "registration", "registrations"
+        )
+        self.owners: Records[str, WalletId] = Records(tx, codec, "owner", "owners")
+        self.ledger = Ledger(tx, codec, self._store.currency)
+        self.events = Events(tx, codec)
+        self.idempotency = Idempotency(tx, codec)
+
+    def _transaction(self) -> sqlite3.Connection:
+        """The connection, in a ``BEGIN IMMEDIATE`` transaction (begun on first use)."""
+        connection = self._connection
+        if connection is not None:
+            return connection
+        if not self._entered:
+            raise WalletError("use the unit of work in a with block")
+        connection = self._store.connection()
+        if connection.in_transaction:
+            raise ConcurrencyError(
+                "another unit of work is open in this thread; SQLite units cannot interleave"
+            )
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise ConcurrencyError(f"the database stayed locked: {error}") from error
+        self._connection = connection
+        return connection
+
+    def __enter__(self) -> Self:
+        self._entered = True
+        self._reset()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._end("ROLLBACK")
+        self._entered = False
+        self._reset()
+
+    def _end(self, how: str) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and connection.in_transaction:
+            connection.execute(how)
+
+    def commit(self) -> None:
+        """Write every staged change in one transaction, or raise and write nothing."""
+        connection = self._transaction()
+        connection.execute("SAVEPOINT uow_commit")
+        try:
+            self.wallets.flush()
+            self.merchants.flush()
+            self.payments.flush()
+            self.refunds.flush()
+            self.disputes.flush()
+            self.registrations.flush()
+            self.owners.flush()
+            self.ledger.flush()
+            self.events.flush()
+            self.idempotency.flush()
+        except BaseException:
+            connection.execute("ROLLBACK TO uow_commit")
+            connection.execute("RELEASE uow_commit")
+            raise
+        connection.execute("RELEASE uow_commit")
+        self._end("COMMIT")
+        self._reset()

@@ -1,0 +1,119 @@
+"""The SQLite schema: its tables, its version, and the migrations that build it.
+
+The database records the version of the schema it was built with in ``schema_version``.
+:func:`migrate` applies the migrations a database lacks, in order, in one transaction; a
+database written by a newer library (a version this one does not know) is refused with
+:class:`~icbc_wallet.errors.SchemaVersionError` rather than misread.
+
+Amounts are INTEGER minor units; instants are UTC text of fixed width (so that text order is
+time order, see :func:`instant`); aggregates and records are JSON documents written by the
+storage codec, with the columns the queries filter on kept alongside and indexed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Final
+
+from icbc_wallet.domain.calendar import require_aware
+from icbc_wallet.errors import SchemaVersionError
+
+__all__ = ["SCHEMA_VERSION", "instant", "migrate"]
+
+_V1: Final = """
+CREATE TABLE wallets (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE merchants (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE payments (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
+    hold_expires_at TEXT  -- NULL once the hold is no longer open
+);
+CREATE INDEX payments_open_holds ON payments (hold_expires_at, id)
+    WHERE hold_expires_at IS NOT NULL;
+CREATE TABLE refunds (
+    id TEXT PRIMARY KEY, payment_id TEXT NOT NULL, requested_at TEXT NOT NULL,
+    awaiting INTEGER NOT NULL, answer_deadline TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX refunds_by_payment ON refunds (payment_id, requested_at);
+CREATE INDEX refunds_unanswered ON refunds (answer_deadline, id) WHERE awaiting;
+CREATE TABLE disputes (
+    id TEXT PRIMARY KEY, refund_id TEXT NOT NULL, opened_at TEXT NOT NULL,
+    open INTEGER NOT NULL, terminal INTEGER NOT NULL,
+    response_deadline TEXT NOT NULL, decision_deadline TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX disputes_by_refund ON disputes (refund_id, opened_at);
+CREATE INDEX disputes_unanswered ON disputes (response_deadline, id) WHERE open;
+CREATE INDEX disputes_overdue ON disputes (decision_deadline, id) WHERE NOT terminal;
+CREATE TABLE registrations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE owners (id TEXT PRIMARY KEY, data TEXT NOT NULL);  -- a keyed hash → a wallet id
+CREATE TABLE accounts (
+    account TEXT PRIMARY KEY, currency TEXT NOT NULL, posted INTEGER NOT NULL
+);
+CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL, at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX entries_by_id ON entries (entry_id);
+CREATE TABLE postings (
+    seq INTEGER NOT NULL REFERENCES entries (seq), account TEXT NOT NULL,
+    amount INTEGER NOT NULL, currency TEXT NOT NULL
+);
+CREATE INDEX postings_by_account ON postings (account, seq);
+CREATE TABLE outbox (
+    position INTEGER PRIMARY KEY AUTOINCREMENT, aggregate_id TEXT NOT NULL,
+    version INTEGER NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_by_aggregate ON outbox (aggregate_id, at);
+CREATE INDEX outbox_undelivered ON outbox (position) WHERE NOT delivered;
+CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL
+);
+CREATE INDEX idempotency_expiry ON idempotency (expires_at);
+"""
+
+_MIGRATIONS: Final = (_V1,)
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+"""The schema version this library writes (and the newest it can read)."""
+
+
+def instant(moment: datetime) -> str:
+    """An aware instant as fixed-width UTC text: sorting the text sorts the instants.
+
+    ```pycon
+    >>> from datetime import timedelta, timezone
+    >>> instant(datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=8))))
+    '2026-03-01T00:00:00.000000'
+
+    ```
+    """
+    return require_aware(moment, "instant").astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the database up to :data:`SCHEMA_VERSION` (in one transaction); returns the version.
+
+    Raises:
+        SchemaVersionError: the database was written by a newer schema than this library knows.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+        found = row[0] or 0
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"the database has schema version {found}; this library reads up to "
+                f"{SCHEMA_VERSION}: upgrade icbc-wallet to open it"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[version - 1].split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            connection.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return SCHEMA_VERSION

@@ -1,0 +1,197 @@
+"""The shipped unit-of-work contract holds for the SQLite adapter, and a database survives reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from icbc_wallet.adapters.hashing import ScryptHasher
+from icbc_wallet.adapters.runtime import ManualClock, SequentialIds
+from icbc_wallet.adapters.sqlite import SqliteStore
+from icbc_wallet.adapters.sqlite_schema import SCHEMA_VERSION
+from icbc_wallet.adapters.verification import (
+    InMemoryCardVerifier,
+    InMemoryIdentityVerifier,
+    InMemoryPhoneVerifier,
+)
+from icbc_wallet.bootstrap import storage_codec
+from icbc_wallet.domain.events import Event
+from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
+from icbc_wallet.domain.ids import WalletId
+from icbc_wallet.domain.ledger import trial_balance
+from icbc_wallet.domain.money import Money
+from icbc_wallet.errors import ConcurrencyError, SchemaVersionError, WalletError
+from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWorkFactory
+from icbc_wallet.service import WalletService
+from icbc_wallet.testing.contracts import UnitOfWorkContract, _wallet
+
+
+class TestSqliteStore(UnitOfWorkContract):
+    supports_concurrent_units = False  # BEGIN IMMEDIATE: a second unit waits for the first
+
+    @pytest.fixture(autouse=True)
+    def _path(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "wallet.db"
+
+    def make_unit_of_work_factory(self) -> UnitOfWorkFactory:
+        self.store = SqliteStore(self.path, codec=storage_codec())
+        return self.store.unit_of_work
+
+    def dispose_unit_of_work_factory(self, factory: UnitOfWorkFactory) -> None:
+        self.store.close()
+
+
+# --- the service on SQLite, and the store's own rules ------------------------------------------
+
+START = datetime(2026, 3, 2, 2, tzinfo=UTC)
+CARD = BankCard.parse("6225768888888888")
+SECRET = b"a fingerprint key kept by the bank"
+
+
+def _service(
+    store: SqliteStore, clock: ManualClock, phones: InMemoryPhoneVerifier
+) -> WalletService:
+    """A service wired as ``bootstrap.in_memory`` wires it, over the SQLite store."""
+    return WalletService(
+        store.unit_of_work,
+        clock=clock,
+        ids=SequentialIds(),
+        hasher=ScryptHasher.fast_for_tests(),
+        phone_verifier=phones,
+        identity_verifier=InMemoryIdentityVerifier(()),
+        card_verifier=InMemoryCardVerifier(()),
+        fingerprint_key=SECRET,  # kept across restarts, or replays would look like conflicts
+    )
+
+
+def test_the_service_runs_on_sqlite_and_its_state_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "wallet.db"
+    store, clock, phones = (
+        SqliteStore(path, codec=storage_codec()),
+        ManualClock(START),
+        (InMemoryPhoneVerifier()),
+    )
+    service = _service(store, clock, phones)
+    phone = PhoneNumber.parse("13800138000")
+    registration = service.start_registration(phone, idempotency_key="k1")
+    code = phones.last_code_for(phone)
+    assert code is not None
+    service.verify_phone(registration, phone, code, idempotency_key="k2")
+    resident = ResidentId.parse("34052419800101001X")
+    service.provide_identity(registration, "张三", resident, idempotency_key="k3")
+    service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key="k4")
+    service.add_card(registration, CARD, idempotency_key="k5")
+    wallet = service.submit_registration(registration, idempotency_key="k6")
+    shop = service.register_merchant(
+        "Mugs", MerchantCreditCode.parse("91110000600037341L"), "food", idempotency_key="k7"
+    )
+    service.top_up(wallet, CARD, Money.of("1000"), idempotency_key="k8")
+    paid = service.pay(wallet, shop, Money.of("35.50"), method="static_qr", idempotency_key="k9")
+    assert paid.approved
+    refund = service.request_refund(paid.reference, Money.of("10"), "cold", idempotency_key="k10")
+    service.accept_refund(refund.reference, idempotency_key="k11")
+    events = _events(store, wallet)
+    store.close()
+
+    reopened = SqliteStore(path, codec=storage_codec())
+    again = _service(reopened, clock, phones)
+    assert again.balance(wallet).posted == Money.of("974.50")
+    assert again.merchant(shop).balance.posted == Money.of("25.50")
+    assert _events(reopened, wallet) == events
+    assert [type(e).__name__ for e in events][:1] == ["WalletOpened"]
+    replayed = again.pay(wallet, shop, Money.of("35.50"), method="static_qr", idempotency_key="k9")
+    assert replayed == paid
+    assert again.balance(wallet).posted == Money.of("974.50")
+    with reopened.unit_of_work() as uow:
+        assert trial_balance(uow.ledger.balances().values()).is_zero()
+    reopened.close()
+
+
+def _events(store: SqliteStore, aggregate: str) -> list[Event]:
+    with store.unit_of_work() as uow:
+        return uow.events.for_aggregate(aggregate)
+
+
+def test_a_database_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wallet.db"
+    SqliteStore(path, codec=storage_codec()).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,))
+    raw.close()
+    with pytest.raises(SchemaVersionError, match="upgrade"):
+        SqliteStore(path, codec=storage_codec())
+
+
+def test_the_store_is_durable_by_default_and_says_so_in_its_pragmas(tmp_path: Path) -> None:
+    durable = SqliteStore(tmp_path / "a.db", codec=storage_codec())
+    fast = SqliteStore(tmp_path / "b.db", codec=storage_codec(), durable=False)
+    assert durable.connection().execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert durable.connection().execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    assert fast.connection().execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    durable.close()
+    fast.close()
+
+
+def test_two_units_of_work_cannot_interleave_in_one_thread(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    with store.unit_of_work() as first:
+        first.ledger.balances()
+        with store.unit_of_work() as second, pytest.raises(ConcurrencyError, match="interleave"):
+            second.ledger.balances()
+    store.close()
+
+
+def test_a_unit_of_work_waiting_too_long_for_the_lock_raises_concurrency_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wallet.db"
+    holder = SqliteStore(path, codec=storage_codec())
+    waiter = SqliteStore(path, codec=storage_codec(), busy_timeout=0.05)
+    with holder.unit_of_work() as first:
+        first.ledger.balances()
+        with waiter.unit_of_work() as second, pytest.raises(ConcurrencyError, match="locked"):
+            second.ledger.balances()
+    holder.close()
+    waiter.close()
+
+
+def test_a_unit_of_work_is_used_in_a_with_block(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    with pytest.raises(WalletError, match="with block"):
+        store.unit_of_work().ledger.balances()
+    store.close()
+
+
+def test_a_wallet_rewritten_behind_the_units_back_is_not_overwritten(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    with store.unit_of_work() as uow:
+        uow.wallets.add(_wallet(1))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        wallet = uow.wallets.get(WalletId("W-1"))
+        # a writer that ignores the lock (say, a hand-run script) bumps the version meanwhile
+        store.connection().execute("UPDATE wallets SET version = version + 1")
+        wallet.freeze("checked", datetime(2026, 1, 2, tzinfo=UTC))
+        uow.wallets.save(wallet)
+        with pytest.raises(ConcurrencyError, match="changed by another command"):
+            uow.commit()
+    store.close()
+
+
+def test_what_a_unit_stages_it_reads_back_before_commit(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    record = IdempotencyRecord("K-1", "fingerprint", "P-1", at, at + timedelta(days=1))
+    with store.unit_of_work() as uow:
+        uow.owners.put("hash-of-phone", WalletId("W-1"))
+        uow.idempotency.put(record)
+        assert uow.owners.get("hash-of-phone") == "W-1"
+        assert uow.idempotency.get("K-1") == record
+        with pytest.raises(ConcurrencyError, match="read in this unit"):
+            uow.wallets.save(_wallet(2))
+        with pytest.raises(WalletError, match="JournalEntry"):
+            uow.ledger.post("E-1")  # type: ignore[arg-type]  # the mistake under test
+    store.close()
