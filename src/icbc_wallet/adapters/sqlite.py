@@ -87,7 +87,11 @@ class SqliteStore:
         self._local = threading.local()
         self._open: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
-        migrate(self.connection())
+        try:
+            migrate(self.connection())
+        except BaseException:  # a refused schema must not leave the connection open
+            self.close()
+            raise
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened and configured on first use)."""
