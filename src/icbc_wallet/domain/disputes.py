@@ -39,13 +39,8 @@ import attrs
 from icbc_wallet.domain.ids import DisputeId, MerchantId, PaymentId, RefundId, WalletId, parse_id
 from icbc_wallet.domain.ledger import _money
 from icbc_wallet.domain.money import Money
-from icbc_wallet.domain.refund_requests import (
-    RefundRequest,
-    _text,
-    _text_field,
-    _time_limit,
-    _utc,
-)
+from icbc_wallet.domain.refund_requests import RefundRequest
+from icbc_wallet.domain.text import clean_text, text_field, time_limit, to_utc
 from icbc_wallet.errors import (
     AmountTypeError,
     CurrencyMismatchError,
@@ -59,6 +54,7 @@ from icbc_wallet.errors import (
 __all__ = [
     "DEFAULT_DECISION_REASON",
     "DEFAULT_DISPUTE_TERMS",
+    "MAX_DESCRIPTION_LENGTH",
     "Dispute",
     "DisputeEvidence",
     "DisputeOutcome",
@@ -67,7 +63,9 @@ __all__ = [
 ]
 
 _REF: Final = 128  # the longest order or receipt number, or document id
-_LONG_TEXT: Final = 2000  # the longest description or decision reason
+
+MAX_DESCRIPTION_LENGTH: Final = 2000
+"""The longest description (evidence) or decision reason, in characters."""
 
 DEFAULT_DECISION_REASON: Final = (
     "The merchant did not respond by the deadline; by the bank's rule the merchant bears the full "
@@ -91,10 +89,10 @@ class DisputeEvidence:
             characters (line breaks are allowed in the description only).
     """
 
-    order_number: str = attrs.field(validator=_text_field("order_number", _REF, required=True))
-    receipt: str = attrs.field(default="", validator=_text_field("receipt", _REF))
+    order_number: str = attrs.field(validator=text_field("order_number", _REF, required=True))
+    receipt: str = attrs.field(default="", validator=text_field("receipt", _REF))
     description: str = attrs.field(
-        validator=_text_field("description", _LONG_TEXT, required=True, lines=True)
+        validator=text_field("description", MAX_DESCRIPTION_LENGTH, required=True, lines=True)
     )
 
 
@@ -118,13 +116,13 @@ class DisputeTerms:
 
     merchant_response_time: timedelta = attrs.field(
         default=timedelta(days=3),
-        validator=lambda _i, _a, v: _time_limit(v, "merchant_response_time"),
+        validator=lambda _i, _a, v: time_limit(v, "merchant_response_time"),
     )
     decision_time: timedelta = attrs.field(
-        default=timedelta(days=10), validator=lambda _i, _a, v: _time_limit(v, "decision_time")
+        default=timedelta(days=10), validator=lambda _i, _a, v: time_limit(v, "decision_time")
     )
     open_within: timedelta = attrs.field(
-        default=timedelta(days=30), validator=lambda _i, _a, v: _time_limit(v, "open_within")
+        default=timedelta(days=30), validator=lambda _i, _a, v: time_limit(v, "open_within")
     )
 
     def __attrs_post_init__(self) -> None:
@@ -199,19 +197,19 @@ def _check_award(outcome: DisputeOutcome, refund: object, disputed: Money) -> Mo
 
 
 def _opened_at(moment: datetime) -> datetime:
-    return _utc(moment, "opened_at")
+    return to_utc(moment, "opened_at")
 
 
 def _response_deadline(moment: datetime) -> datetime:
-    return _utc(moment, "response_deadline")
+    return to_utc(moment, "response_deadline")
 
 
 def _decision_deadline(moment: datetime) -> datetime:
-    return _utc(moment, "decision_deadline")
+    return to_utc(moment, "decision_deadline")
 
 
 def _optional_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment, "a dispute's instant")
+    return None if moment is None else to_utc(moment, "a dispute's instant")
 
 
 @attrs.frozen(kw_only=True)
@@ -252,7 +250,7 @@ class Dispute:
     refund_amount: Money | None = None
     decided_at: datetime | None = attrs.field(default=None, converter=_optional_utc)
     decision_reason: str = attrs.field(
-        default="", validator=_text_field("decision_reason", _LONG_TEXT, lines=True)
+        default="", validator=text_field("decision_reason", MAX_DESCRIPTION_LENGTH, lines=True)
     )
     withdrawn_at: datetime | None = attrs.field(default=None, converter=_optional_utc)
 
@@ -383,7 +381,7 @@ class Dispute:
 
     def is_overdue(self, now: datetime) -> bool:
         """True when the bank has not decided (nor the customer withdrawn) by the decision deadline."""
-        return not self.is_terminal and _utc(now, "now") > self.decision_deadline
+        return not self.is_terminal and to_utc(now, "now") > self.decision_deadline
 
     def respond(self, evidence: DisputeEvidence, at: datetime) -> Dispute:
         """The dispute after the merchant submits ``evidence`` at ``at``, by the response deadline.
@@ -436,7 +434,7 @@ class Dispute:
         if checked is None:
             raise DisputeStateError("a decision needs an outcome")
         _check_award(checked, refund_amount, self.amount)
-        _text(reason, "decision_reason", _LONG_TEXT, required=True, lines=True)
+        clean_text(reason, "decision_reason", MAX_DESCRIPTION_LENGTH, required=True, lines=True)
         return attrs.evolve(
             self,
             status=DisputeStatus.DECIDED,
@@ -490,7 +488,7 @@ class Dispute:
             raise DisputeStateError(
                 f"dispute {self.dispute_id} is {self.status}: it cannot be {verb}"
             )
-        at = _utc(at, "at")
+        at = to_utc(at, "at")
         if at < self._last_step:
             raise InvalidDatetimeError(
                 f"at {at.isoformat()} is before dispute {self.dispute_id}'s last step"

@@ -28,26 +28,17 @@ amount is still refundable is :func:`icbc_wallet.policies.refunds.check_refund`'
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
 import attrs
 
-from icbc_wallet.domain.calendar import require_aware
 from icbc_wallet.domain.ids import MerchantId, PaymentId, RefundId, WalletId, parse_id
 from icbc_wallet.domain.ledger import _money
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import (
-    InvalidAmountError,
-    InvalidDatetimeError,
-    InvalidTextError,
-    InvalidTimeLimitError,
-    RefundStateError,
-    TextTypeError,
-)
+from icbc_wallet.domain.text import MAX_TIME_LIMIT, clean_text, text_field, time_limit, to_utc
+from icbc_wallet.errors import InvalidAmountError, InvalidDatetimeError, RefundStateError
 
 __all__ = [
     "DEFAULT_MERCHANT_ANSWER_TIME",
@@ -65,68 +56,17 @@ pass ``answer_within`` to use another."""
 MAX_REASON_LENGTH: Final = 500
 """The longest reason (the customer's, or the merchant's refusal), in characters."""
 
-MAX_TIME_LIMIT: Final = timedelta(days=3650)
-"""The longest time allowed for any answer, response or decision: longer is a typo."""
-
-# Control characters (C0, DEL, C1) and Unicode line/paragraph separators: they forge log lines and
-# garble statements. Free text may break lines with tab, LF and CR (web forms send CRLF).
-_SINGLE_LINE_FORBIDDEN: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MULTI_LINE_FORBIDDEN: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _text(value: object, what: str, max_length: int, *, required: bool, lines: bool) -> str:
-    """Check a free-text field; messages never repeat the text, which may hold personal data."""
-    if type(value) is not str:
-        raise TextTypeError(f"{what} must be a str, not {type(value).__name__}")
-    if len(value) > max_length:
-        raise InvalidTextError(f"{what} must be at most {max_length} characters, not {len(value)}")
-    if required and not value.strip():
-        raise InvalidTextError(f"{what} must not be empty")
-    forbidden = (_MULTI_LINE_FORBIDDEN if lines else _SINGLE_LINE_FORBIDDEN).search(value)
-    if forbidden is not None:
-        raise InvalidTextError(
-            f"{what} must not contain control characters (U+{ord(forbidden.group()):04X} at "
-            f"position {forbidden.start()})"
-        )
-    return value
-
-
-def _text_field(
-    what: str, max_length: int, *, required: bool = False, lines: bool = False
-) -> Callable[[object, object, str], None]:
-    """An attrs validator for a free-text field (see :func:`_text`)."""
-
-    def validate(_instance: object, _attribute: object, value: str) -> None:
-        _text(value, what, max_length, required=required, lines=lines)
-
-    return validate
-
-
-def _time_limit(value: object, what: str) -> timedelta:
-    if type(value) is not timedelta:
-        raise InvalidTimeLimitError(f"{what} must be a timedelta, not {type(value).__name__}")
-    if not timedelta(0) < value <= MAX_TIME_LIMIT:
-        raise InvalidTimeLimitError(
-            f"{what} must be positive and at most {MAX_TIME_LIMIT.days} days, not {value}"
-        )
-    return value
-
-
-def _utc(moment: datetime, what: str) -> datetime:
-    # Kept in UTC: datetimes sharing a zone compare by wall clock, wrong across a DST change.
-    return require_aware(moment, what).astimezone(UTC)
-
 
 def _requested_at(moment: datetime) -> datetime:
-    return _utc(moment, "requested_at")
+    return to_utc(moment, "requested_at")
 
 
 def _answer_deadline(moment: datetime) -> datetime:
-    return _utc(moment, "answer_deadline")
+    return to_utc(moment, "answer_deadline")
 
 
 def _answered_at(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment, "answered_at")
+    return None if moment is None else to_utc(moment, "answered_at")
 
 
 class RefundRequestStatus(StrEnum):
@@ -181,7 +121,7 @@ class RefundRequest:
     requested: Money = attrs.field(
         validator=lambda _i, _a, value: _money(value, "a refund request")
     )
-    reason: str = attrs.field(validator=_text_field("reason", MAX_REASON_LENGTH, lines=True))
+    reason: str = attrs.field(validator=text_field("reason", MAX_REASON_LENGTH, lines=True))
     requested_at: datetime = attrs.field(converter=_requested_at)
     answer_deadline: datetime = attrs.field(converter=_answer_deadline)
     status: RefundRequestStatus = attrs.field(
@@ -190,7 +130,7 @@ class RefundRequest:
     accepted: Money | None = None
     answered_at: datetime | None = attrs.field(default=None, converter=_answered_at)
     refusal_reason: str = attrs.field(
-        default="", validator=_text_field("refusal_reason", MAX_REASON_LENGTH, lines=True)
+        default="", validator=text_field("refusal_reason", MAX_REASON_LENGTH, lines=True)
     )
 
     def __attrs_post_init__(self) -> None:
@@ -268,7 +208,7 @@ class RefundRequest:
             requested=requested,
             reason=reason,
             requested_at=requested_at,
-            answer_deadline=requested_at + _time_limit(answer_within, "answer_within"),
+            answer_deadline=requested_at + time_limit(answer_within, "answer_within"),
         )
 
     @property
@@ -290,7 +230,7 @@ class RefundRequest:
 
     def is_overdue(self, now: datetime) -> bool:
         """True when still REQUESTED after the answer deadline: time to :meth:`lapse` it."""
-        now = _utc(now, "now")
+        now = to_utc(now, "now")
         return self.status is RefundRequestStatus.REQUESTED and now > self.answer_deadline
 
     def accept(self, amount: Money, at: datetime) -> RefundRequest:
@@ -326,7 +266,7 @@ class RefundRequest:
             InvalidDatetimeError: ``at`` is before the request.
         """
         at = self._answerable_at(at, "refused")
-        _text(reason, "refusal_reason", MAX_REASON_LENGTH, required=True, lines=True)
+        clean_text(reason, "refusal_reason", MAX_REASON_LENGTH, required=True, lines=True)
         return attrs.evolve(
             self, status=RefundRequestStatus.REFUSED, answered_at=at, refusal_reason=reason
         )
@@ -349,7 +289,7 @@ class RefundRequest:
             raise RefundStateError(
                 f"refund {self.refund_id} is already {self.status}: it cannot {verb}"
             )
-        return _utc(at, what)
+        return to_utc(at, what)
 
     def _answerable_at(self, at: datetime, verb: str) -> datetime:
         at = self._still_requested(at, f"be {verb}")

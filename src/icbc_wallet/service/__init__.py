@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from icbc_wallet.service.accounts import AccountCommands
 from icbc_wallet.service.config import WalletPolicies
+from icbc_wallet.service.disputes import DisputeCommands
 from icbc_wallet.service.limits import LimitCommands
 from icbc_wallet.service.money import MoneyCommands
 from icbc_wallet.service.refunds import RefundCommands
@@ -25,6 +26,7 @@ class WalletService(
     AccountCommands,
     MoneyCommands,
     RefundCommands,
+    DisputeCommands,
     LimitCommands,
     StatementQueries,
 ):

@@ -20,6 +20,7 @@ from icbc_wallet.domain.ids import IdempotencyKey, WalletId, parse_id
 from icbc_wallet.domain.money import Money
 from icbc_wallet.errors import (
     IdempotencyConflict,
+    InvalidAmountError,
     InvalidPolicyError,
     InvalidSweepLimitError,
     LimitChoiceError,
@@ -35,7 +36,7 @@ from icbc_wallet.wallet.aggregate import Wallet, WalletStatus
 from icbc_wallet.wallet.merchant import Merchant
 from icbc_wallet.wallet.payment import Payment
 
-__all__ = ["ServiceBase", "fingerprint", "sweep_limit"]
+__all__ = ["ServiceBase", "fingerprint", "require_amount", "sweep_limit"]
 
 R = TypeVar("R")
 _MIN_KEY_BYTES = 16
@@ -105,6 +106,21 @@ def sweep_limit(limit: object) -> int:
     if type(limit) is not int or not 1 <= limit <= _MAX_SWEEP:
         raise InvalidSweepLimitError(f"limit must be an int from 1 to {_MAX_SWEEP}, not {limit!r}")
     return limit
+
+
+def require_amount(amount: object, currency: str) -> Money:
+    """Check a command's amount: positive Money in the wallet's ``currency``.
+
+    Raises:
+        InvalidAmountError: anything else.
+    """
+    if type(amount) is not Money:
+        raise InvalidAmountError(f"an amount must be Money, not {type(amount).__name__}")
+    if amount.currency != currency:
+        raise InvalidAmountError(f"the wallet works in {currency}, not {amount.currency}")
+    if amount.minor <= 0:
+        raise InvalidAmountError(f"an amount must be positive, not {amount}")
+    return amount
 
 
 class ServiceBase:

@@ -16,14 +16,13 @@ from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.errors import (
     HoldStateError,
     IdentityTypeError,
-    InvalidAmountError,
     PaymentStateError,
     UnknownOperationError,
     UnknownPaymentMethodError,
     WalletError,
 )
 from icbc_wallet.ports.persistence import UnitOfWork
-from icbc_wallet.service._base import ServiceBase, sweep_limit
+from icbc_wallet.service._base import ServiceBase, require_amount, sweep_limit
 from icbc_wallet.service.config import MAX_HOLD_TIME
 from icbc_wallet.service.results import OperationResult
 from icbc_wallet.wallet.aggregate import Movement, Wallet
@@ -32,16 +31,6 @@ from icbc_wallet.wallet.payment import Payment
 __all__ = ["MoneyCommands"]
 
 _SWEEP_BATCH = 100
-
-
-def _amount(amount: object, currency: str) -> Money:
-    if type(amount) is not Money:
-        raise InvalidAmountError(f"an amount must be Money, not {type(amount).__name__}")
-    if amount.currency != currency:
-        raise InvalidAmountError(f"the wallet works in {currency}, not {amount.currency}")
-    if amount.minor <= 0:
-        raise InvalidAmountError(f"an amount must be positive, not {amount}")
-    return amount
 
 
 def _card(card: object) -> BankCard:
@@ -93,7 +82,7 @@ class MoneyCommands(ServiceBase):
     ) -> OperationResult:
         """Bring money in from a bound bank card (declined above the tier's balance cap)."""
         wallet_key = parse_id(wallet_id, WalletId)
-        amount, card = _amount(amount, self.policies.limits.currency), _card(card)
+        amount, card = require_amount(amount, self.policies.limits.currency), _card(card)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             wallet = uow.wallets.get(wallet_key)
@@ -115,7 +104,7 @@ class MoneyCommands(ServiceBase):
     ) -> OperationResult:
         """Send money to a bound bank card; the withdrawal fee and its free quota apply."""
         wallet_key = parse_id(wallet_id, WalletId)
-        amount, card = _amount(amount, self.policies.limits.currency), _card(card)
+        amount, card = require_amount(amount, self.policies.limits.currency), _card(card)
         checked = _channel(channel)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
@@ -147,7 +136,7 @@ class MoneyCommands(ServiceBase):
         """Send money to another wallet: both change in one transaction, or neither."""
         sender_key = parse_id(from_wallet, WalletId)
         recipient_key = parse_id(to_wallet, WalletId)
-        amount = _amount(amount, self.policies.limits.currency)
+        amount = require_amount(amount, self.policies.limits.currency)
         checked = _channel(channel)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
@@ -278,7 +267,7 @@ class MoneyCommands(ServiceBase):
         """
         payment_key = parse_id(payment_id, PaymentId)
         if amount is not None:
-            amount = _amount(amount, self.policies.limits.currency)
+            amount = require_amount(amount, self.policies.limits.currency)
         if type(final) is not bool:
             raise PaymentStateError(f"final must be True or False, not {final!r}")
 
@@ -351,7 +340,7 @@ class MoneyCommands(ServiceBase):
         return _Order(
             parse_id(wallet_id, WalletId),
             parse_id(merchant_id, MerchantId),
-            _amount(amount, self.policies.limits.currency),
+            require_amount(amount, self.policies.limits.currency),
             checked,
             _channel(channel),
             None if category is None else parse_category(category),
