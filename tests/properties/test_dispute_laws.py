@@ -48,7 +48,7 @@ near = st.sampled_from([-JUST, timedelta(0), JUST])
 
 
 def new_request(requested: Money, at: datetime, answer_within: timedelta) -> RefundRequest:
-    return RefundRequest.open(
+    return RefundRequest.new(
         refund_id=RefundId("R-1"),
         payment_id=PaymentId("P-1"),
         wallet_id=WalletId("W-1"),
@@ -91,7 +91,7 @@ class DisputeLifecycle(RuleBasedStateMachine):
         disputed = Money.from_minor(max(1, requested_minor * disputed_share // 100))
         refused = new_request(requested, opened, timedelta(days=3)).refuse("no", opened)
         self.now = opened.astimezone(UTC)
-        self.dispute = Dispute.open(
+        self.dispute = Dispute.new(
             dispute_id=DisputeId("D-1"),
             request=refused,
             evidence=EVIDENCE,

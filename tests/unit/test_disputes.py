@@ -61,7 +61,7 @@ def mistyped(value: object) -> Any:
     return value
 
 
-REQUEST = RefundRequest.open(
+REQUEST = RefundRequest.new(
     refund_id=RefundId("R-1"),
     payment_id=PaymentId("P-1"),
     wallet_id=WalletId("W-1"),
@@ -84,7 +84,7 @@ def open_dispute(
     terms: DisputeTerms = DEFAULT_DISPUTE_TERMS,
     amount: Money | None = None,
 ) -> Dispute:
-    return Dispute.open(
+    return Dispute.new(
         dispute_id=DisputeId("D-1"),
         request=request,
         evidence=CUSTOMER_EVIDENCE,
@@ -236,14 +236,14 @@ def test_a_request_the_merchant_did_not_refuse_or_let_lapse_cannot_be_disputed(
         ),
         (lambda: open_dispute(mistyped("R-1")), DisputeStateError, "over a RefundRequest, not str"),
         (
-            lambda: Dispute.open(
+            lambda: Dispute.new(
                 dispute_id=DisputeId("D 1"), request=REFUSED, evidence=CUSTOMER_EVIDENCE, at=OPENED
             ),
             InvalidIdError,
             "DisputeId must be",
         ),
         (
-            lambda: Dispute.open(
+            lambda: Dispute.new(
                 dispute_id=DisputeId("D-1"),
                 request=REFUSED,
                 evidence=mistyped("torn"),

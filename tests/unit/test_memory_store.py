@@ -416,7 +416,7 @@ def test_records_are_replaced_whole_and_a_unit_of_work_reads_its_own_puts() -> N
 
 
 def refund(refund_id: str, payment_id: str, at: datetime) -> RefundRequest:
-    return RefundRequest.open(
+    return RefundRequest.new(
         refund_id=RefundId(refund_id),
         payment_id=PaymentId(payment_id),
         wallet_id=W1,
@@ -450,10 +450,10 @@ def test_disputes_are_listed_per_refund_and_when_unanswered() -> None:
     store = InMemoryStore()
     refused = refund("F-1", "P-1", T0).refuse("worn", T0 + HOUR)
     evidence = DisputeEvidence(order_number="SO-1", description="Never arrived.")
-    second = Dispute.open(
+    second = Dispute.new(
         dispute_id=DisputeId("D-2"), request=refused, evidence=evidence, at=T0 + 3 * HOUR
     )
-    first = Dispute.open(
+    first = Dispute.new(
         dispute_id=DisputeId("D-1"), request=refused, evidence=evidence, at=T0 + 2 * HOUR
     )
     withdrawn = second.withdraw(T0 + 4 * HOUR)

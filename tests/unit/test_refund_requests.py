@@ -62,7 +62,7 @@ def open_request(
     reason: str = "wrong size",
     answer_within: timedelta = DEFAULT_MERCHANT_ANSWER_TIME,
 ) -> RefundRequest:
-    return RefundRequest.open(
+    return RefundRequest.new(
         refund_id=RefundId("R-1"),
         payment_id=PaymentId("P-1"),
         wallet_id=WalletId("W-1"),
@@ -86,7 +86,7 @@ def build(**changes: Any) -> RefundRequest:
         "reason": "",
     }
     fields.update(changes)
-    return RefundRequest.open(**fields)
+    return RefundRequest.new(**fields)
 
 
 OPEN = open_request()

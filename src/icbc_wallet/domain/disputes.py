@@ -10,12 +10,12 @@ DECIDED and WITHDRAWN are terminal.
 >>> from zoneinfo import ZoneInfo
 >>> from icbc_wallet.domain.ids import DisputeId, MerchantId, PaymentId, RefundId, WalletId
 >>> asked = datetime(2026, 5, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
->>> refused = RefundRequest.open(
+>>> refused = RefundRequest.new(
 ...     refund_id=RefundId("R-1"), payment_id=PaymentId("P-1"), wallet_id=WalletId("W-1"),
 ...     merchant_id=MerchantId("M-1"), requested=Money.of("80.00"), at=asked,
 ... ).refuse("worn", at=asked + timedelta(days=1))
 >>> evidence = DisputeEvidence(order_number="SO-42", description="Arrived torn; photos sent.")
->>> dispute = Dispute.open(dispute_id=DisputeId("D-1"), request=refused, evidence=evidence,
+>>> dispute = Dispute.new(dispute_id=DisputeId("D-1"), request=refused, evidence=evidence,
 ...                        at=asked + timedelta(days=2))
 >>> decided = dispute.decide_by_default(now=dispute.response_deadline + timedelta(seconds=1))
 >>> decided.outcome, decided.refund_amount
@@ -214,7 +214,7 @@ def _optional_utc(moment: datetime | None) -> datetime | None:
 
 @attrs.frozen(kw_only=True)
 class Dispute:
-    """A refund dispute mediated by the bank. Open one with :meth:`open`.
+    """A refund dispute mediated by the bank. Open one with :meth:`new`.
 
     Attributes:
         amount: the disputed amount (positive, at most the refund asked for).
@@ -307,7 +307,7 @@ class Dispute:
                 )
 
     @classmethod
-    def open(
+    def new(
         cls,
         *,
         dispute_id: DisputeId,

@@ -10,7 +10,7 @@ terminal. A refused or lapsed request may be taken to the bank as a
 >>> from zoneinfo import ZoneInfo
 >>> from icbc_wallet.domain.ids import MerchantId, PaymentId, RefundId, WalletId
 >>> asked = datetime(2026, 5, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
->>> request = RefundRequest.open(refund_id=RefundId("R-1"), payment_id=PaymentId("P-1"),
+>>> request = RefundRequest.new(refund_id=RefundId("R-1"), payment_id=PaymentId("P-1"),
 ...                              wallet_id=WalletId("W-1"), merchant_id=MerchantId("M-1"),
 ...                              requested=Money.of("80.00"), reason="wrong size", at=asked)
 >>> request.answer_deadline.isoformat()
@@ -93,7 +93,7 @@ def _status(value: RefundRequestStatus | str) -> RefundRequestStatus:
 class RefundRequest:
     """A customer's refund request to a merchant and the merchant's answer, if any.
 
-    Build a new one with :meth:`open`; the constructor checks that a stored record is consistent.
+    Build a new one with :meth:`new`; the constructor checks that a stored record is consistent.
 
     Attributes:
         requested: what the customer asks back (positive).
@@ -169,7 +169,7 @@ class RefundRequest:
                 raise RefundStateError(f"refund {self.refund_id} was answered after its deadline")
 
     @classmethod
-    def open(
+    def new(
         cls,
         *,
         refund_id: RefundId,

@@ -11,7 +11,7 @@ last instant in time, as for every deadline of refund requests and disputes.
 >>> from icbc_wallet.domain.ids import MerchantId, PaymentId, RefundId, WalletId
 >>> from icbc_wallet.domain.money import Money
 >>> asked = datetime(2026, 5, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
->>> request = RefundRequest.open(
+>>> request = RefundRequest.new(
 ...     refund_id=RefundId("R-1"), payment_id=PaymentId("P-1"), wallet_id=WalletId("W-1"),
 ...     merchant_id=MerchantId("M-1"), requested=Money.of("80.00"), at=asked,
 ... )

@@ -155,7 +155,7 @@ class DisputeCommands(ClaimCommands):
                 return OperationResult(refund_key, decision)
             if overdue:
                 request = self._lapse(uow, request, now)
-            dispute = Dispute.open(
+            dispute = Dispute.new(
                 dispute_id=DisputeId(self._ids.new("D")),
                 request=request,
                 evidence=evidence,

@@ -107,7 +107,7 @@ class RefundCommands(ClaimCommands):
             if type(decision) is Declined:
                 return OperationResult(payment.payment_id, decision)
             wallet = uow.wallets.get(payment.wallet_id)
-            request = RefundRequest.open(
+            request = RefundRequest.new(
                 refund_id=RefundId(self._ids.new("RF")),
                 payment_id=payment.payment_id,
                 wallet_id=payment.wallet_id,

@@ -193,7 +193,7 @@ def _capture(uow: UnitOfWork, payment_id: str, amount: str, *, final: bool, at: 
 
 
 def _refund(number: int, payment: str = "P-1", at: datetime = _T0) -> RefundRequest:
-    return RefundRequest.open(
+    return RefundRequest.new(
         refund_id=RefundId(f"R-{number}"),
         payment_id=PaymentId(payment),
         wallet_id=WalletId("W-1"),
@@ -207,7 +207,7 @@ def _refund(number: int, payment: str = "P-1", at: datetime = _T0) -> RefundRequ
 
 def _dispute(number: int, refund: RefundRequest, at: datetime) -> Dispute:
     refused = refund.refuse("worn", at=refund.requested_at)
-    return Dispute.open(
+    return Dispute.new(
         dispute_id=DisputeId(f"D-{number}"), request=refused, evidence=_EVIDENCE, at=at
     )
 
