@@ -538,3 +538,13 @@ def test_a_captured_hold_releases_its_pending_money_before_the_capture_is_booked
     balances[W1] = balances[W1].release(captured.pending - closed.pending)
     assert balances[W1].available == cny("50")
     assert trial_balance(balances.values()).is_zero()
+
+
+def test_a_balance_books_only_its_own_account_s_postings_of_an_entry() -> None:
+    entry = JournalEntry.transfer("E1", W1, W2, Money.of("30"), NOON, fee=Money.of("1"))
+    start = AccountBalance(Money.of("100"), Money.of("50"))
+    assert start.booked(W1, entry) == AccountBalance(Money.of("69"), Money.of("50"))
+    assert start.booked(W2, entry) == AccountBalance(Money.of("130"), Money.of("50"))
+    assert start.booked(AccountId.wallet("W9"), entry) == start
+    with pytest.raises(InsufficientFundsError):
+        AccountBalance(Money.of("40"), Money.of("20")).booked(W1, entry)

@@ -410,6 +410,20 @@ class AccountBalance:
             raise LedgerError(f"apply() takes a Posting, not {type(posting).__name__}")
         return self._add(posting.account, posting.amount.minor, posting.amount.currency)
 
+    def booked(self, account: AccountId, entry: JournalEntry) -> AccountBalance:
+        """The balance of ``account`` after ``entry`` (its postings to other accounts are ignored).
+
+        Raises:
+            InsufficientFundsError: a wallet or merchant's available would go negative.
+        """
+        balance = self
+        for posting in entry.postings:
+            # an entry's legs are Postings by construction: skip apply()'s type check
+            if posting.account is account or posting.account == account:
+                amount = posting.amount
+                balance = balance._add(account, amount.minor, amount.currency)
+        return balance
+
     def _add(self, account: AccountId, minor: int, currency: str) -> AccountBalance:
         posted = self.posted
         if currency != posted.currency:

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+import attrs
+
 from icbc_wallet.domain.limits import Limit, LimitSchedule, PaymentMethod, TierLimits
 from icbc_wallet.domain.money import Money
 
@@ -130,17 +132,7 @@ cannot withdraw. The tiers are named by wallet level code (WL04 lowest).
 """
 
 ECNY_2021_WITH_QR_CODES: Final = LimitSchedule(
-    tuple(
-        TierLimits(
-            tier.name,
-            tier.limit,
-            balance_cap=tier.balance_cap,
-            methods={**tier.methods, **_STATIC_QR},
-            disallowed=tier.disallowed,
-            description=tier.description,
-        )
-        for tier in ECNY_2021.tiers
-    ),
+    tuple(attrs.evolve(tier, methods={**tier.methods, **_STATIC_QR}) for tier in ECNY_2021.tiers),
     name="ecny-2021-qr",
     description="e-CNY wallet classes 4 to 1, with the PBOC static QR code cap at every class.",
 )

@@ -237,12 +237,7 @@ class Wallet:
         return card
 
     def _book(self, entry: JournalEntry) -> JournalEntry:
-        account = self.account
-        for posting in entry.postings:
-            # an entry's legs are Postings by construction: skip apply()'s type check
-            if posting.account is account or posting.account == account:
-                amount = posting.amount
-                self.balance = self.balance._add(account, amount.minor, amount.currency)
+        self.balance = self.balance.booked(self.account, entry)
         return entry
 
     def _warn_if_crossed(self, before: int, at: datetime, keys: WindowKeys) -> None:

@@ -96,12 +96,7 @@ class Merchant:
         )
 
     def _book(self, entry: JournalEntry) -> None:
-        account = self.account
-        for posting in entry.postings:
-            # an entry's legs are Postings by construction: skip apply()'s type check
-            if posting.account is account or posting.account == account:
-                amount = posting.amount
-                self.balance = self.balance._add(account, amount.minor, amount.currency)
+        self.balance = self.balance.booked(self.account, entry)
 
     def receive(self, payment_id: str, entry: JournalEntry, at: datetime) -> None:
         """Book a captured payment (the entry's credit to this account)."""

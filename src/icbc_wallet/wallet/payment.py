@@ -60,6 +60,10 @@ def _slot_copier(cls: type[T]) -> Callable[[T], T]:
     return shallow_copy
 
 
+# Every running total starts at zero in the payment's currency.
+_ZERO: Final = attrs.Factory(lambda payment: Money._make(0, payment.amount.currency), True)
+
+
 @attrs.define(eq=False)
 class Payment:
     """A merchant payment (identity by ``payment_id``; ``version`` counts its changes).
@@ -84,16 +88,14 @@ class Payment:
     channel: Channel
     category: Category
     hold: Hold
-    captured: Money = attrs.field(default=attrs.Factory(lambda p: p.amount - p.amount, True))
-    merchant_fee: Money = attrs.field(default=attrs.Factory(lambda p: p.amount - p.amount, True))
-    refunded: Money = attrs.field(default=attrs.Factory(lambda p: p.amount - p.amount, True))
-    fee_refunded: Money = attrs.field(default=attrs.Factory(lambda p: p.amount - p.amount, True))
-    claimed: Money = attrs.field(default=attrs.Factory(lambda p: p.amount - p.amount, True))
+    captured: Money = attrs.field(default=_ZERO)
+    merchant_fee: Money = attrs.field(default=_ZERO)
+    refunded: Money = attrs.field(default=_ZERO)
+    fee_refunded: Money = attrs.field(default=_ZERO)
+    claimed: Money = attrs.field(default=_ZERO)
     captured_at: datetime | None = None
     version: int = 0
-    disputed: Money = attrs.field(
-        default=attrs.Factory(lambda p: Money._make(0, p.amount.currency), True)
-    )
+    disputed: Money = attrs.field(default=_ZERO)
 
     @property
     def is_open(self) -> bool:
