@@ -1,8 +1,14 @@
-"""Composition: a ready-to-use wallet service wired to in-memory adapters.
+"""Composition: a ready-to-use wallet service wired to a store and stand-in verifiers.
 
-:func:`in_memory` is for tests, notebooks, examples and simulations: one process, a manual
-clock you move yourself, readable sequential ids, and verifiers that accept everything except
-what you list. Services wire their own adapters (SQLite, PostgreSQL, a real SMS gateway) into
+- :func:`in_memory` is for tests, notebooks and examples: one process, a manual clock you move
+  yourself, readable sequential ids.
+- :func:`sqlite` keeps everything in one durable SQLite file (the embedded default).
+- :func:`postgres` keeps it in a PostgreSQL schema shared by many processes (the ``postgres``
+  extra).
+
+All three wire the in-memory verifiers (they accept every phone code the SMS stand-in sent and
+every ID and card except those you list) and an in-memory notifier: they are for simulations,
+demos and tests. A bank wires its real SMS gateway, identity and card checks into
 :class:`~icbc_wallet.service.WalletService` the same way.
 
 ```pycon
@@ -16,8 +22,10 @@ what you list. Services wire their own adapters (SQLite, PostgreSQL, a real SMS 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,17 +33,25 @@ from icbc_wallet.adapters.codec import Codec, storable_classes
 from icbc_wallet.adapters.hashing import ScryptHasher
 from icbc_wallet.adapters.memory import InMemoryStore
 from icbc_wallet.adapters.notifiers import InMemoryNotifier
-from icbc_wallet.adapters.runtime import ManualClock, SequentialIds
+from icbc_wallet.adapters.runtime import ManualClock, SequentialIds, SystemClock, UuidIds
+from icbc_wallet.adapters.sqlite import SqliteStore
 from icbc_wallet.adapters.verification import (
     InMemoryCardVerifier,
     InMemoryIdentityVerifier,
     InMemoryPhoneVerifier,
 )
+from icbc_wallet.errors import InvalidPolicyError
+from icbc_wallet.ports.persistence import UnitOfWorkFactory
+from icbc_wallet.ports.runtime import Clock, IdGenerator
+from icbc_wallet.ports.secrets import SecretHasher
 from icbc_wallet.service import WalletPolicies, WalletService, results
 from icbc_wallet.service.dispatcher import EventDispatcher
 from icbc_wallet.wallet import aggregate, merchant, payment
 
-__all__ = ["InMemoryBank", "in_memory", "storage_codec"]
+if TYPE_CHECKING:
+    from icbc_wallet.adapters.postgres import PostgresStore
+
+__all__ = ["Bank", "InMemoryBank", "in_memory", "postgres", "sqlite", "storage_codec"]
 
 
 @attrs.frozen
@@ -70,20 +86,152 @@ def in_memory(
     """
     store = InMemoryStore()
     clock = ManualClock(start or datetime(2026, 1, 1, tzinfo=UTC))
-    notifier = InMemoryNotifier()
-    phones = InMemoryPhoneVerifier()
-    service = WalletService(
+    parts = _wire(
         store.unit_of_work,
         clock=clock,
         ids=SequentialIds(),
         hasher=hasher or ScryptHasher.fast_for_tests(),
+        policies=policies,
+        fingerprint_key=None,
+        rejected_ids=rejected_ids,
+        rejected_cards=rejected_cards,
+    )
+    return InMemoryBank(parts[0], store, clock, *parts[1:])
+
+
+@attrs.frozen
+class Bank:
+    """A wallet service over a durable store, with the stand-in adapters behind it."""
+
+    service: WalletService
+    store: SqliteStore | PostgresStore
+    clock: Clock
+    notifier: InMemoryNotifier
+    phone_verifier: InMemoryPhoneVerifier
+    dispatcher: EventDispatcher
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self.store.close()
+
+
+def sqlite(
+    path: str | os.PathLike[str] = "wallet.db",
+    *,
+    fingerprint_key: bytes,
+    policies: WalletPolicies | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    hasher: SecretHasher | None = None,
+    durable: bool = True,
+    rejected_ids: Iterable[str] = (),
+    rejected_cards: Iterable[str] = (),
+) -> Bank:
+    """A :class:`WalletService` over a SQLite file (created, or opened and migrated).
+
+    Args:
+        path: the database file (``wallet.db`` in the working directory by default).
+        fingerprint_key: the secret keying idempotency fingerprints and the one-wallet-per-person
+            index: keep it with the database (the same key on every run), at least 16 bytes.
+        policies: the policy set (``WalletPolicies.default()`` when None).
+        clock: the system clock when None; pass a ``ManualClock`` to simulate time.
+        ids: random UUID-based ids when None (safe across restarts and processes).
+        hasher: scrypt at OWASP parameters when None.
+        durable: ``synchronous=FULL`` (the default) or the faster ``NORMAL``
+            (see :class:`~icbc_wallet.adapters.sqlite.SqliteStore`).
+        rejected_ids: resident ID numbers the identity verifier refuses.
+        rejected_cards: card numbers the card verifier refuses.
+    """
+    store = SqliteStore(path, codec=storage_codec(), durable=durable)
+    return _durable_bank(
+        store, fingerprint_key, policies, clock, ids, hasher, rejected_ids, rejected_cards
+    )
+
+
+def postgres(
+    dsn: str,
+    *,
+    fingerprint_key: bytes,
+    schema: str = "icbc_wallet",
+    policies: WalletPolicies | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    hasher: SecretHasher | None = None,
+    max_connections: int = 10,
+    rejected_ids: Iterable[str] = (),
+    rejected_cards: Iterable[str] = (),
+) -> Bank:
+    """A :class:`WalletService` over a PostgreSQL schema (needs the ``postgres`` extra).
+
+    Takes the arguments of :func:`sqlite`, with ``dsn`` (a libpq connection string), the
+    ``schema`` holding the tables and the pool's ``max_connections`` in place of the file.
+    """
+    from icbc_wallet.adapters.postgres import PostgresStore  # noqa: PLC0415  # optional extra
+
+    store = PostgresStore(
+        dsn, codec=storage_codec(), schema=schema, max_connections=max_connections
+    )
+    return _durable_bank(
+        store, fingerprint_key, policies, clock, ids, hasher, rejected_ids, rejected_cards
+    )
+
+
+def _durable_bank(
+    store: SqliteStore | PostgresStore,
+    fingerprint_key: bytes,
+    policies: WalletPolicies | None,
+    clock: Clock | None,
+    ids: IdGenerator | None,
+    hasher: SecretHasher | None,
+    rejected_ids: Iterable[str],
+    rejected_cards: Iterable[str],
+) -> Bank:
+    if type(fingerprint_key) is not bytes:  # a durable store must not get a random one
+        store.close()
+        raise InvalidPolicyError("fingerprint_key must be bytes kept with the database")
+    clock = clock or SystemClock()
+    try:
+        parts = _wire(
+            store.unit_of_work,
+            clock=clock,
+            ids=ids or UuidIds(),
+            hasher=hasher or ScryptHasher(),
+            policies=policies,
+            fingerprint_key=fingerprint_key,
+            rejected_ids=rejected_ids,
+            rejected_cards=rejected_cards,
+        )
+    except BaseException:
+        store.close()
+        raise
+    return Bank(parts[0], store, clock, *parts[1:])
+
+
+def _wire(
+    units: UnitOfWorkFactory,
+    *,
+    clock: Clock,
+    ids: IdGenerator,
+    hasher: SecretHasher,
+    policies: WalletPolicies | None,
+    fingerprint_key: bytes | None,
+    rejected_ids: Iterable[str],
+    rejected_cards: Iterable[str],
+) -> tuple[WalletService, InMemoryNotifier, InMemoryPhoneVerifier, EventDispatcher]:
+    notifier = InMemoryNotifier()
+    phones = InMemoryPhoneVerifier()
+    service = WalletService(
+        units,
+        clock=clock,
+        ids=ids,
+        hasher=hasher,
         phone_verifier=phones,
         identity_verifier=InMemoryIdentityVerifier(rejected_ids),
         card_verifier=InMemoryCardVerifier(rejected_cards),
         policies=policies,
+        fingerprint_key=fingerprint_key,
     )
-    dispatcher = EventDispatcher(store.unit_of_work, notifier)
-    return InMemoryBank(service, store, clock, notifier, phones, dispatcher)
+    return service, notifier, phones, EventDispatcher(units, notifier)
 
 
 def storage_codec() -> Codec:

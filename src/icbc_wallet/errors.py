@@ -20,6 +20,7 @@ __all__ = [
     "CalendarOutOfRangeError",
     "CardNotBoundError",
     "ConcurrencyError",
+    "CorruptStateError",
     "CurrencyMismatchError",
     "DatetimeTypeError",
     "DisputeStateError",
@@ -291,6 +292,13 @@ class IdempotencyConflict(WalletError, ValueError):  # noqa: N818  # the name th
 
 class ConcurrencyError(WalletError, RuntimeError):
     """Another unit of work changed the same aggregate first; retry the command."""
+
+
+class CorruptStateError(WalletError, RuntimeError):
+    """Stored data fails its checks (a tampered row, a balance that differs from its account).
+
+    Raised instead of returning the data; the database needs an operator, not a retry.
+    """
 
 
 class SchemaVersionError(WalletError, RuntimeError):

@@ -30,30 +30,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
 
-from icbc_wallet.adapters._sqlite_rows import (
-    Aggregates,
-    Disputes,
-    Events,
-    Idempotency,
-    Ledger,
-    Payments,
-    Records,
-    Refunds,
-)
+from icbc_wallet.adapters._sql_rows import Dialect, Sql, SqlUnitOfWork, audit
 from icbc_wallet.adapters.codec import Codec
 from icbc_wallet.adapters.sqlite_schema import migrate
-from icbc_wallet.domain.ids import MerchantId, RegistrationId, WalletId
-from icbc_wallet.errors import ConcurrencyError, WalletError
-
-if TYPE_CHECKING:
-    from icbc_wallet.domain.registration import Registration
-    from icbc_wallet.wallet.aggregate import Wallet
-    from icbc_wallet.wallet.merchant import Merchant
+from icbc_wallet.errors import ConcurrencyError, CorruptStateError, WalletError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork"]
+
+_MIN_SQLITE = (3, 35)  # RETURNING and upserts
 
 
 class SqliteStore:
@@ -79,6 +64,10 @@ class SqliteStore:
         busy_timeout: float = 5.0,
         currency: str = "CNY",
     ) -> None:
+        if sqlite3.sqlite_version_info < _MIN_SQLITE:
+            raise WalletError(
+                f"SQLite {sqlite3.sqlite_version} is too old: the store needs 3.35 or newer"
+            )
         self.path = os.fspath(path)
         self.codec = codec
         self.currency = currency
@@ -116,6 +105,30 @@ class SqliteStore:
         """A new unit of work over this store."""
         return SqliteUnitOfWork(self)
 
+    def verify(self) -> None:
+        """Check the whole database (slow: it reads every row; run it after a crash or restore).
+
+        ``PRAGMA integrity_check`` must pass, and the books must be sound: every journal entry
+        balances, every maintained balance equals the sum of its account's postings, no wallet
+        or merchant is overdrawn, and the accounts sum to zero.
+
+        Raises:
+            CorruptStateError: naming what is wrong.
+        """
+        connection = self.connection()
+        problems = [
+            f"integrity_check: {message}"
+            for (message,) in connection.execute("PRAGMA integrity_check")
+            if message != "ok"
+        ]
+        connection.execute("BEGIN")  # one snapshot for every query of the audit
+        try:
+            problems += audit(connection)
+        finally:
+            connection.execute("ROLLBACK")
+        if problems:
+            raise CorruptStateError("the database failed its checks: " + "; ".join(problems[:20]))
+
     def close(self) -> None:
         """Close every connection the store opened (it may be used again: they reopen)."""
         with self._guard:
@@ -125,40 +138,16 @@ class SqliteStore:
         self._local = threading.local()
 
 
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(SqlUnitOfWork):
     """One transaction over a :class:`SqliteStore` (see the module docstring)."""
+
+    dialect = Dialect(lock="", duplicate=(sqlite3.IntegrityError,))
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
-        self._connection: sqlite3.Connection | None = None
-        self._entered = False
-        self._reset()
+        super().__init__(store.codec, store.currency)
 
-    def _reset(self) -> None:
-        tx = self._transaction
-        codec = self._store.codec
-        self.wallets: Aggregates[WalletId, Wallet] = Aggregates(tx, codec, "wallet", "wallets")
-        self.merchants: Aggregates[MerchantId, Merchant] = Aggregates(
-            tx, codec, "merchant", "merchants"
-        )
-        self.payments = Payments(tx, codec, "payment", "payments")
-        self.refunds = Refunds(tx, codec, "refund request", "refunds")
-        self.disputes = Disputes(tx, codec, "dispute", "disputes")
-        self.registrations: Records[RegistrationId, Registration] = Records(
-            tx, codec, "registration", "registrations"
-        )
-        self.owners: Records[str, WalletId] = Records(tx, codec, "owner", "owners")
-        self.ledger = Ledger(tx, codec, self._store.currency)
-        self.events = Events(tx, codec)
-        self.idempotency = Idempotency(tx, codec)
-
-    def _transaction(self) -> sqlite3.Connection:
-        """The connection, in a ``BEGIN IMMEDIATE`` transaction (begun on first use)."""
-        connection = self._connection
-        if connection is not None:
-            return connection
-        if not self._entered:
-            raise WalletError("use the unit of work in a with block")
+    def _begin(self) -> sqlite3.Connection:
         connection = self._store.connection()
         if connection.in_transaction:
             raise ConcurrencyError(
@@ -168,48 +157,9 @@ class SqliteUnitOfWork:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             raise ConcurrencyError(f"the database stayed locked: {error}") from error
-        self._connection = connection
         return connection
 
-    def __enter__(self) -> Self:
-        self._entered = True
-        self._reset()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._end("ROLLBACK")
-        self._entered = False
-        self._reset()
-
-    def _end(self, how: str) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and connection.in_transaction:
-            connection.execute(how)
-
-    def commit(self) -> None:
-        """Write every staged change in one transaction, or raise and write nothing."""
-        connection = self._transaction()
-        connection.execute("SAVEPOINT uow_commit")
-        try:
-            self.wallets.flush()
-            self.merchants.flush()
-            self.payments.flush()
-            self.refunds.flush()
-            self.disputes.flush()
-            self.registrations.flush()
-            self.owners.flush()
-            self.ledger.flush()
-            self.events.flush()
-            self.idempotency.flush()
-        except BaseException:
-            connection.execute("ROLLBACK TO uow_commit")
-            connection.execute("RELEASE uow_commit")
-            raise
-        connection.execute("RELEASE uow_commit")
-        self._end("COMMIT")
-        self._reset()
+    def _end(self, db: Sql, *, commit: bool) -> None:
+        assert isinstance(db, sqlite3.Connection)
+        if db.in_transaction:
+            db.execute("COMMIT" if commit else "ROLLBACK")

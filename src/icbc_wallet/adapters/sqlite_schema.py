@@ -6,20 +6,18 @@ database written by a newer library (a version this one does not know) is refuse
 :class:`~icbc_wallet.errors.SchemaVersionError` rather than misread.
 
 Amounts are INTEGER minor units; instants are UTC text of fixed width (so that text order is
-time order, see :func:`instant`); aggregates and records are JSON documents written by the
+time order, see :func:`icbc_wallet.adapters._sql_rows.instant`); aggregates and records are JSON documents written by the
 storage codec, with the columns the queries filter on kept alongside and indexed.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from typing import Final
 
-from icbc_wallet.domain.calendar import require_aware
 from icbc_wallet.errors import SchemaVersionError
 
-__all__ = ["SCHEMA_VERSION", "instant", "migrate"]
+__all__ = ["SCHEMA_VERSION", "migrate"]
 
 _V1: Final = """
 CREATE TABLE wallets (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
@@ -35,15 +33,15 @@ CREATE TABLE refunds (
     awaiting INTEGER NOT NULL, answer_deadline TEXT NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX refunds_by_payment ON refunds (payment_id, requested_at);
-CREATE INDEX refunds_unanswered ON refunds (answer_deadline, id) WHERE awaiting;
+CREATE INDEX refunds_unanswered ON refunds (answer_deadline, id) WHERE awaiting = 1;
 CREATE TABLE disputes (
     id TEXT PRIMARY KEY, refund_id TEXT NOT NULL, opened_at TEXT NOT NULL,
     open INTEGER NOT NULL, terminal INTEGER NOT NULL,
     response_deadline TEXT NOT NULL, decision_deadline TEXT NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX disputes_by_refund ON disputes (refund_id, opened_at);
-CREATE INDEX disputes_unanswered ON disputes (response_deadline, id) WHERE open;
-CREATE INDEX disputes_overdue ON disputes (decision_deadline, id) WHERE NOT terminal;
+CREATE INDEX disputes_unanswered ON disputes (response_deadline, id) WHERE open = 1;
+CREATE INDEX disputes_overdue ON disputes (decision_deadline, id) WHERE terminal = 0;
 CREATE TABLE registrations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE owners (id TEXT PRIMARY KEY, data TEXT NOT NULL);  -- a keyed hash → a wallet id
 CREATE TABLE accounts (
@@ -65,7 +63,7 @@ CREATE TABLE outbox (
     delivered INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_by_aggregate ON outbox (aggregate_id, at);
-CREATE INDEX outbox_undelivered ON outbox (position) WHERE NOT delivered;
+CREATE INDEX outbox_undelivered ON outbox (position) WHERE delivered = 0;
 CREATE TABLE idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT NOT NULL,
     created_at TEXT NOT NULL, expires_at TEXT NOT NULL
@@ -76,19 +74,6 @@ CREATE INDEX idempotency_expiry ON idempotency (expires_at);
 _MIGRATIONS: Final = (_V1,)
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this library writes (and the newest it can read)."""
-
-
-def instant(moment: datetime) -> str:
-    """An aware instant as fixed-width UTC text: sorting the text sorts the instants.
-
-    ```pycon
-    >>> from datetime import timedelta, timezone
-    >>> instant(datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=8))))
-    '2026-03-01T00:00:00.000000'
-
-    ```
-    """
-    return require_aware(moment, "instant").astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def migrate(connection: sqlite3.Connection) -> int:

@@ -44,4 +44,7 @@ class WalletService(
         fingerprint_key: the secret (at least 16 bytes) that keys idempotency fingerprints. A
             random one is drawn when None, which suits one process; services whose idempotency
             records outlive the process (SQLite, PostgreSQL) must pass a stable secret.
+        attempts: how many times a command runs when it meets a :class:`ConcurrencyError`
+            (another command changed what it read; a serialization failure or deadlock), with
+            a short random pause between runs. 1 turns retries off.
     """

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
@@ -19,6 +21,7 @@ from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import IdempotencyKey, WalletId, parse_id
 from icbc_wallet.domain.money import Money
 from icbc_wallet.errors import (
+    ConcurrencyError,
     IdempotencyConflict,
     InvalidAmountError,
     InvalidPolicyError,
@@ -40,6 +43,8 @@ __all__ = ["ServiceBase", "fingerprint", "require_amount", "sweep_limit"]
 
 R = TypeVar("R")
 _MIN_KEY_BYTES = 16
+_MAX_ATTEMPTS = 100
+_BACKOFF = 0.001  # seconds; doubled per attempt, the pause drawn at random up to it
 
 
 def _canonical(value: object) -> str:
@@ -138,6 +143,7 @@ class ServiceBase:
         card_verifier: CardVerifier,
         policies: WalletPolicies | None = None,
         fingerprint_key: bytes | None = None,
+        attempts: int = 5,
     ) -> None:
         self._uow = unit_of_work
         self._clock = clock
@@ -152,6 +158,9 @@ class ServiceBase:
         elif type(fingerprint_key) is not bytes or len(fingerprint_key) < _MIN_KEY_BYTES:
             raise InvalidPolicyError(f"fingerprint_key must be at least {_MIN_KEY_BYTES} bytes")
         self._fingerprint_key = fingerprint_key
+        if type(attempts) is not int or not 1 <= attempts <= _MAX_ATTEMPTS:
+            raise InvalidPolicyError(f"attempts must be an int from 1 to {_MAX_ATTEMPTS}")
+        self._attempts = attempts
 
     def _now(self) -> datetime:
         return require_aware(self._clock.now(), "the clock's now()")
@@ -167,10 +176,25 @@ class ServiceBase:
 
         A replay with the same parameters returns the first result and changes nothing; with
         other parameters it raises :class:`IdempotencyConflict`. If ``body`` raises, nothing is
-        recorded, so a command refused for bad input may be retried with the same key.
+        recorded, so a command refused for bad input may be retried with the same key. A
+        :class:`ConcurrencyError` runs the whole command again, up to ``attempts`` times in all
+        (``body`` must therefore not keep state between runs).
         """
         key = parse_id(key, IdempotencyKey)
         digest = fingerprint(self._fingerprint_key, command, **params)
+        for attempt in range(1, self._attempts):
+            try:
+                return self._run_once(key, command, digest, body)
+            except ConcurrencyError:
+                # Another command changed what this one read (or a database reported a
+                # serialization failure or deadlock): run it again on what is there now,
+                # after a short random pause so that the two do not collide again.
+                time.sleep(random.uniform(0, _BACKOFF * 2**attempt))  # noqa: S311  # jitter only
+        return self._run_once(key, command, digest, body)
+
+    def _run_once(
+        self, key: str, command: str, digest: str, body: Callable[[UnitOfWork, datetime], R]
+    ) -> R:
         with self._uow() as uow:
             now = self._now()  # inside the transaction: commands commit in the order of their now
             record = uow.idempotency.get(key)

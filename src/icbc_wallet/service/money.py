@@ -140,6 +140,8 @@ class MoneyCommands(ServiceBase):
         checked = _channel(channel)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
+            for key in sorted({sender_key, recipient_key}):  # a fixed order: no deadlocks where
+                uow.wallets.find(key)  # reads lock rows (A→B and B→A lock A first)
             sender = self._load_wallet(uow, sender_key, now)
             recipient = uow.wallets.get(recipient_key)
             transfer_id = self._ids.new("T")

@@ -1,0 +1,796 @@
+"""The stores of a SQL unit of work: what each one stages, reads and writes at commit.
+
+Shared by the SQLite and PostgreSQL adapters: the SQL is written once, with ``?`` placeholders
+(the PostgreSQL adapter translates them), and a :class:`Dialect` says what differs — whether
+reads lock the rows they return (``FOR UPDATE``) and which error a duplicate key raises.
+
+Each store reads through the unit of work's transaction (``transaction()`` begins it on first
+use) and stages its changes in memory; ``flush()`` writes them, inside the commit's savepoint.
+Reads see the unit's own staged records and balances, as the in-memory adapter's do; the
+journal and the outbox show committed rows only.
+
+Nothing is overwritten blindly. Aggregates are updated ``WHERE version = ?`` (the version read);
+records ``WHERE data = ?`` (the document read) and inserted, never upserted, when they were not
+there; balances are changed by the amount posted (``posted = posted + ?``), and a wallet's or
+merchant's new balance must be the one this unit computed; an idempotency key is only taken
+over once its record has expired. A write that finds the row changed raises
+:class:`~icbc_wallet.errors.ConcurrencyError`, and the service retries the command.
+
+Rows are checked as they are read: one that does not decode, names another id or version, or
+holds a wallet or merchant balance that is negative or differs from its ledger account raises
+:class:`~icbc_wallet.errors.CorruptStateError` rather than being returned as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from operator import attrgetter
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
+
+import attrs
+
+from icbc_wallet.adapters.codec import Codec
+from icbc_wallet.domain.calendar import require_aware
+from icbc_wallet.domain.disputes import Dispute, DisputeStatus
+from icbc_wallet.domain.events import Event
+from icbc_wallet.domain.ids import (
+    DisputeId,
+    MerchantId,
+    PaymentId,
+    RefundId,
+    RegistrationId,
+    WalletId,
+)
+from icbc_wallet.domain.ledger import AccountBalance, AccountId, JournalEntry
+from icbc_wallet.domain.money import Money
+from icbc_wallet.domain.refund_requests import RefundRequest, RefundRequestStatus
+from icbc_wallet.errors import ConcurrencyError, CorruptStateError, NotFoundError, WalletError
+from icbc_wallet.ports.persistence import IdempotencyRecord, StoredEvent
+
+if TYPE_CHECKING:
+    from icbc_wallet.domain.registration import Registration
+    from icbc_wallet.wallet.aggregate import Wallet
+    from icbc_wallet.wallet.merchant import Merchant
+    from icbc_wallet.wallet.payment import Payment
+
+__all__ = [
+    "Aggregates",
+    "Dialect",
+    "Disputes",
+    "Events",
+    "Holders",
+    "Idempotency",
+    "Ledger",
+    "Payments",
+    "Records",
+    "Refunds",
+    "Sql",
+    "SqlUnitOfWork",
+    "audit",
+    "instant",
+]
+
+K = TypeVar("K", bound=str)
+V = TypeVar("V")
+_ID_FIELD = {"wallets": "wallet_id", "merchants": "merchant_id", "payments": "payment_id"}
+
+
+class Cursor(Protocol):
+    """What both drivers' cursors offer."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Sql(Protocol):
+    """A connection in a transaction: ``sqlite3.Connection`` or the PostgreSQL adapter's wrapper."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> object: ...
+
+
+Transaction = Callable[[], Sql]
+
+
+@attrs.frozen
+class Dialect:
+    """What differs between the SQL databases the stores run on.
+
+    Attributes:
+        lock: appended to reads of aggregates and records: ``" FOR UPDATE"`` where the
+            database locks rows (PostgreSQL), ``""`` where a transaction locks the whole
+            database (SQLite's ``BEGIN IMMEDIATE``).
+        duplicate: the exception types a duplicate primary key raises.
+    """
+
+    lock: str
+    duplicate: tuple[type[BaseException], ...]
+
+
+def instant(moment: datetime) -> str:
+    """An aware instant as fixed-width UTC text: sorting the text sorts the instants.
+
+    ```pycon
+    >>> from datetime import timedelta, timezone
+    >>> instant(datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=8))))
+    '2026-03-01T00:00:00.000000'
+
+    ```
+    """
+    return require_aware(moment, "instant").astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _decode(codec: Codec, text: str, what: str, key: object) -> Any:
+    try:
+        return codec.loads(text)
+    except Exception as error:  # any way a tampered document fails to decode
+        raise CorruptStateError(f"the stored {what} {key!r} cannot be read: {error}") from error
+
+
+class _Aggregate(Protocol):
+    version: int
+
+
+A = TypeVar("A", bound=_Aggregate)
+
+
+class Aggregates(Generic[K, A]):
+    """Wallets, merchants or payments: an identity map of decoded copies plus staged changes."""
+
+    _extra_columns: tuple[str, ...] = ()
+
+    def __init__(
+        self, transaction: Transaction, codec: Codec, dialect: Dialect, what: str, table: str
+    ) -> None:
+        self._tx, self._codec, self._dialect = transaction, codec, dialect
+        self._what, self._table = what, table
+        self._key = attrgetter(_ID_FIELD[table])
+        self._seen: dict[K, A] = {}
+        self._read_version: dict[K, int] = {}
+        self._new: set[K] = set()
+        self._dirty: dict[K, A] = {}
+
+    def find(self, key: K) -> A | None:
+        item = self._seen.get(key)
+        if item is not None:
+            return item
+        row = (
+            self._tx()
+            .execute(
+                f"SELECT version, data FROM {self._table} WHERE id = ?{self._dialect.lock}", (key,)
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        loaded: A = _decode(self._codec, row[1], self._what, key)
+        if self._key(loaded) != key or loaded.version != row[0]:
+            raise CorruptStateError(f"the stored {self._what} {key!r} names another id or version")
+        self._check(key, loaded)
+        self._seen[key] = loaded
+        self._read_version[key] = row[0]
+        return loaded
+
+    def _check(self, key: K, item: A) -> None:
+        """Raise CorruptStateError if ``item`` cannot be what was stored (subclasses add rules)."""
+
+    def get(self, key: K) -> A:
+        item = self.find(key)
+        if item is None:
+            raise NotFoundError(f"no {self._what} {key!r}")
+        return item
+
+    def add(self, item: A) -> None:
+        key = self._key(item)
+        self._seen[key] = item
+        self._new.add(key)
+        self._dirty[key] = item
+
+    def save(self, item: A) -> None:
+        key = self._key(item)
+        if key not in self._seen:
+            raise ConcurrencyError(f"save the {self._what} {key!r} read in this unit of work")
+        self._dirty[key] = item
+
+    def _extra(self, item: A) -> tuple[object, ...]:
+        return ()
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        db = self._tx()
+        columns = ("version", "data", *self._extra_columns)
+        insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
+        update = (
+            f"UPDATE {self._table} SET {', '.join(f'{c} = ?' for c in columns)} "
+            "WHERE id = ? AND version = ?"
+        )
+        for key, item in self._dirty.items():
+            values = (item.version, self._codec.dumps(item), *self._extra(item))
+            if key in self._new:
+                try:
+                    db.execute(insert, (key, *values))
+                except self._dialect.duplicate:
+                    raise ConcurrencyError(f"{self._what} {key!r} already exists") from None
+            elif db.execute(update, (*values, key, self._read_version[key])).rowcount != 1:
+                raise ConcurrencyError(f"{self._what} {key!r} was changed by another command")
+
+
+class Holders(Aggregates[K, A]):
+    """Wallets or merchants: aggregates whose ``balance`` mirrors a ledger account.
+
+    A loaded holder's posted balance must equal its account's (both are written in the same
+    transaction) and nothing it has available may be negative.
+    """
+
+    def _check(self, key: K, item: A) -> None:
+        balance: AccountBalance = item.balance  # type: ignore[attr-defined]  # wallets, merchants
+        account: AccountId = item.account  # type: ignore[attr-defined]
+        row = (
+            self._tx()
+            .execute("SELECT posted FROM accounts WHERE account = ?", (str(account),))
+            .fetchone()
+        )
+        booked = 0 if row is None else row[0]
+        if balance.posted.minor != booked or balance.available.minor < 0:
+            raise CorruptStateError(
+                f"the stored {self._what} {key!r} does not match its ledger account"
+            )
+
+
+class Payments(Aggregates[PaymentId, "Payment"]):
+    """Payments, with the open holds' expiry kept in a column for the expiry sweep."""
+
+    _extra_columns = ("hold_expires_at",)
+
+    def _extra(self, item: Payment) -> tuple[object, ...]:
+        return (instant(item.hold.expires_at) if item.is_open else None,)
+
+    def expiring(self, now: datetime, limit: int) -> list[PaymentId]:
+        rows = self._tx().execute(
+            "SELECT id FROM payments WHERE hold_expires_at <= ? "
+            "ORDER BY hold_expires_at, id LIMIT ?",
+            (instant(now), limit),
+        )
+        return [PaymentId(row[0]) for row in rows]
+
+
+class Records(Generic[K, V]):
+    """Frozen records as JSON documents; reads see the unit's staged puts.
+
+    A record that was there when read is updated only if its document is still the one read;
+    one that was not there is inserted (a duplicate means another command put it first); one
+    never read is replaced whole, as the port says ``put`` does.
+    """
+
+    _columns: tuple[str, ...] = ()
+
+    def __init__(
+        self, transaction: Transaction, codec: Codec, dialect: Dialect, what: str, table: str
+    ) -> None:
+        self._tx, self._codec, self._dialect = transaction, codec, dialect
+        self._what, self._table = what, table
+        self._staged: dict[K, V] = {}
+        self._read: dict[Any, str | None] = {}  # key → the document as read (None: absent)
+
+    def _extra(self, record: V) -> tuple[object, ...]:
+        return ()
+
+    def _load(self, key: Any, text: str) -> V:
+        self._read.setdefault(key, text)
+        loaded: V = _decode(self._codec, text, self._what, key)
+        return loaded
+
+    def find(self, key: K) -> V | None:
+        if key in self._staged:
+            return self._staged[key]
+        row = (
+            self._tx()
+            .execute(f"SELECT data FROM {self._table} WHERE id = ?{self._dialect.lock}", (key,))
+            .fetchone()
+        )
+        if row is None:
+            self._read.setdefault(key, None)
+            return None
+        return self._load(key, row[0])
+
+    def get(self, key: K) -> V:
+        found = self.find(key)
+        if found is None:
+            raise NotFoundError(f"no {self._what} {key!r}")
+        return found
+
+    def put(self, key: K, record: V) -> None:
+        self._staged[key] = record
+
+    def _select(
+        self,
+        where: str,
+        params: Sequence[object],
+        keep: Callable[[V], bool],
+        order: Callable[[V], Any],
+        limit: int | None = None,
+        order_sql: str = "id",
+    ) -> list[V]:
+        """Committed rows matching ``where`` with the staged records overlaid, sorted."""
+        sql = f"SELECT id, data FROM {self._table} WHERE {where}"
+        if limit is not None:
+            sql += f" ORDER BY {order_sql} LIMIT {int(limit) + len(self._staged)}"
+        found: dict[Any, V] = {
+            key: self._load(key, data) for key, data in self._tx().execute(sql, params)
+        }
+        found.update(self._staged)
+        chosen = sorted((r for r in found.values() if keep(r)), key=order)
+        return chosen if limit is None else chosen[:limit]
+
+    def flush(self) -> None:
+        if not self._staged:
+            return
+        db = self._tx()
+        columns = ("data", *self._columns)
+        insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
+        assign = ", ".join(f"{c} = ?" for c in columns)
+        update = f"UPDATE {self._table} SET {assign} WHERE id = ? AND data = ?"
+        replace = f"{insert} ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in columns
+        )
+        for key, record in self._staged.items():
+            values = (self._codec.dumps(record), *self._extra(record))
+            if key not in self._read:
+                db.execute(replace, (key, *values))
+                continue
+            read = self._read[key]
+            if read is None:
+                try:
+                    db.execute(insert, (key, *values))
+                except self._dialect.duplicate:
+                    raise ConcurrencyError(f"{self._what} {key!r} already exists") from None
+            elif db.execute(update, (*values, key, read)).rowcount != 1:
+                raise ConcurrencyError(f"{self._what} {key!r} was changed by another command")
+
+
+class Refunds(Records[RefundId, RefundRequest]):
+    """Refund requests, by payment and by answer deadline."""
+
+    _columns = ("payment_id", "requested_at", "awaiting", "answer_deadline")
+
+    def _extra(self, record: RefundRequest) -> tuple[object, ...]:
+        awaiting = record.status is RefundRequestStatus.REQUESTED
+        return (
+            record.payment_id,
+            instant(record.requested_at),
+            int(awaiting),
+            instant(record.answer_deadline),
+        )
+
+    def for_payment(self, payment_id: PaymentId) -> list[RefundRequest]:
+        return self._select(
+            "payment_id = ?",
+            (payment_id,),
+            lambda r: r.payment_id == payment_id,
+            attrgetter("requested_at"),
+        )
+
+    def unanswered(self, now: datetime, limit: int) -> list[RefundId]:
+        found = self._select(
+            "awaiting = 1 AND answer_deadline < ?",
+            (instant(now),),
+            lambda r: r.status is RefundRequestStatus.REQUESTED and r.answer_deadline < now,
+            lambda r: (r.answer_deadline, r.refund_id),
+            limit,
+            "answer_deadline, id",
+        )
+        return [r.refund_id for r in found]
+
+
+class Disputes(Records[DisputeId, Dispute]):
+    """Disputes, by refund request and by their deadlines."""
+
+    _columns = (
+        "refund_id",
+        "opened_at",
+        "open",
+        "terminal",
+        "response_deadline",
+        "decision_deadline",
+    )
+
+    def _extra(self, record: Dispute) -> tuple[object, ...]:
+        return (
+            record.refund_id,
+            instant(record.opened_at),
+            int(record.status is DisputeStatus.OPEN),
+            int(record.is_terminal),
+            instant(record.response_deadline),
+            instant(record.decision_deadline),
+        )
+
+    def for_refund(self, refund_id: RefundId) -> list[Dispute]:
+        return self._select(
+            "refund_id = ?",
+            (refund_id,),
+            lambda d: d.refund_id == refund_id,
+            attrgetter("opened_at"),
+        )
+
+    def unanswered(self, now: datetime, limit: int) -> list[DisputeId]:
+        found = self._select(
+            "open = 1 AND response_deadline < ?",
+            (instant(now),),
+            lambda d: d.status is DisputeStatus.OPEN and d.response_deadline < now,
+            lambda d: (d.response_deadline, d.dispute_id),
+            limit,
+            "response_deadline, id",
+        )
+        return [d.dispute_id for d in found]
+
+    def overdue(self, now: datetime, limit: int) -> list[DisputeId]:
+        found = self._select(
+            "terminal = 0 AND decision_deadline < ?",
+            (instant(now),),
+            lambda d: not d.is_terminal and d.decision_deadline < now,
+            lambda d: (d.decision_deadline, d.dispute_id),
+            limit,
+            "decision_deadline, id",
+        )
+        return [d.dispute_id for d in found]
+
+
+class Ledger:
+    """Maintained posted balances per account (``accounts``), the journal and its postings."""
+
+    def __init__(self, transaction: Transaction, codec: Codec, currency: str) -> None:
+        self._tx, self._codec, self._currency = transaction, codec, currency
+        self._read: dict[AccountId, int] = {}  # posted minor units as read
+        self._changed: dict[AccountId, AccountBalance] = {}
+        self._entries: list[JournalEntry] = []
+
+    def post(self, entry: JournalEntry) -> None:
+        if type(entry) is not JournalEntry:
+            raise WalletError(f"post() takes a JournalEntry, not {type(entry).__name__}")
+        view = {posting.account: self.balance(posting.account) for posting in entry.postings}
+        self._changed.update(entry.apply(view))  # raises before anything is staged
+        self._entries.append(entry)
+
+    def balance(self, account: AccountId) -> AccountBalance:
+        found = self._changed.get(account)
+        if found is not None:
+            return found
+        row = (
+            self._tx()
+            .execute("SELECT currency, posted FROM accounts WHERE account = ?", (str(account),))
+            .fetchone()
+        )
+        if row is None:
+            self._read[account] = 0
+            return AccountBalance.zero(self._currency)
+        self._read[account] = row[1]
+        return _balance(account, *row)
+
+    def balances(self) -> dict[AccountId, AccountBalance]:
+        rows = self._tx().execute("SELECT account, currency, posted FROM accounts")
+        found = {}
+        for name, currency, posted in rows:
+            account = AccountId.parse(name)
+            found[account] = _balance(account, currency, posted)
+        return {**found, **self._changed}
+
+    def entries(self, account: AccountId | None = None) -> Iterator[JournalEntry]:
+        if account is None:
+            rows = self._tx().execute("SELECT seq, data FROM entries ORDER BY seq").fetchall()
+        else:
+            rows = (
+                self._tx()
+                .execute(
+                    "SELECT seq, data FROM entries WHERE seq IN "
+                    "(SELECT seq FROM postings WHERE account = ?) ORDER BY seq",
+                    (str(account),),
+                )
+                .fetchall()
+            )
+        return iter([_decode(self._codec, data, "journal entry", seq) for seq, data in rows])
+
+    def flush(self) -> None:
+        if not self._entries:
+            return
+        db = self._tx()
+        for entry in self._entries:
+            seq = db.execute(
+                "INSERT INTO entries (entry_id, at, data) VALUES (?, ?, ?) RETURNING seq",
+                (entry.entry_id, instant(entry.at), self._codec.dumps(entry)),
+            ).fetchall()[0][0]
+            db.executemany(
+                "INSERT INTO postings (seq, account, amount, currency) VALUES (?, ?, ?, ?)",
+                [(seq, str(p.account), p.amount.minor, p.amount.currency) for p in entry.postings],
+            )
+        # In a fixed order, so that two commits touching the same accounts cannot deadlock.
+        for account in sorted(self._changed):
+            balance = self._changed[account]
+            posted = balance.posted.minor
+            (now_posted,) = db.execute(
+                "INSERT INTO accounts (account, currency, posted) VALUES (?, ?, ?) "
+                "ON CONFLICT (account) DO UPDATE SET posted = accounts.posted + excluded.posted "
+                "RETURNING posted",
+                (str(account), balance.posted.currency, posted - self._read[account]),
+            ).fetchall()[0]
+            if now_posted != posted and not account.kind.may_go_negative:
+                raise ConcurrencyError(f"the balance of {account} was changed by another command")
+
+
+def _balance(account: AccountId, currency: str, posted: int) -> AccountBalance:
+    if posted < 0 and not account.kind.may_go_negative:
+        raise CorruptStateError(f"the stored balance of {account} is negative")
+    return AccountBalance(Money._make(posted, currency), Money._make(0, currency))
+
+
+class Events:
+    """The outbox: events numbered at commit, delivery marked by position."""
+
+    def __init__(self, transaction: Transaction, codec: Codec) -> None:
+        self._tx, self._codec = transaction, codec
+        self._new: list[Event] = []
+        self._delivered: set[int] = set()
+
+    def append(self, events: Sequence[Event]) -> None:
+        self._new.extend(events)
+
+    def for_aggregate(
+        self, aggregate_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Event]:
+        sql, params = "SELECT position, data FROM outbox WHERE aggregate_id = ?", [aggregate_id]
+        if start is not None:
+            sql, params = f"{sql} AND at >= ?", [*params, instant(start)]
+        if end is not None:
+            sql, params = f"{sql} AND at < ?", [*params, instant(end)]
+        rows = self._tx().execute(f"{sql} ORDER BY position", params).fetchall()
+        return [_decode(self._codec, data, "event", position) for position, data in rows]
+
+    def undelivered(self, limit: int) -> list[StoredEvent]:
+        rows = self._tx().execute(
+            "SELECT position, data FROM outbox WHERE delivered = 0 ORDER BY position LIMIT ?",
+            (limit,),
+        )
+        return [
+            StoredEvent(position, _decode(self._codec, data, "event", position))
+            for position, data in rows
+        ]
+
+    def mark_delivered(self, positions: Iterable[int]) -> None:
+        self._delivered.update(positions)
+
+    def flush(self) -> None:
+        if not (self._new or self._delivered):
+            return
+        db = self._tx()
+        if self._new:
+            db.executemany(
+                "INSERT INTO outbox (aggregate_id, version, at, type, data) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.aggregate_id,
+                        e.version,
+                        instant(e.at),
+                        type(e).__name__,
+                        self._codec.dumps(e),
+                    )
+                    for e in self._new
+                ],
+            )
+        if self._delivered:
+            db.executemany(
+                "UPDATE outbox SET delivered = 1 WHERE position = ?",
+                [(position,) for position in sorted(self._delivered)],
+            )
+
+
+class Idempotency:
+    """Command results by key; a key is taken over only once its record has expired."""
+
+    def __init__(self, transaction: Transaction, codec: Codec) -> None:
+        self._tx, self._codec = transaction, codec
+        self._staged: dict[str, IdempotencyRecord] = {}
+        self._purge_at: datetime | None = None
+
+    def get(self, key: str) -> IdempotencyRecord | None:
+        staged = self._staged.get(key)
+        if staged is not None:
+            return staged
+        row = (
+            self._tx()
+            .execute(
+                "SELECT fingerprint, result, created_at, expires_at FROM idempotency WHERE key = ?",
+                (key,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        fingerprint, result, created_at, expires_at = row
+        return IdempotencyRecord(
+            key,
+            fingerprint,
+            _decode(self._codec, result, "idempotency record", key),
+            _utc(created_at),
+            _utc(expires_at),
+        )
+
+    def put(self, record: IdempotencyRecord) -> None:
+        self._staged[record.key] = record
+
+    def purge(self, now: datetime) -> int:
+        self._purge_at = now
+        row = (
+            self._tx()
+            .execute("SELECT count(*) FROM idempotency WHERE expires_at <= ?", (instant(now),))
+            .fetchone()
+        )
+        return int(row[0])
+
+    def flush(self) -> None:
+        if not self._staged and self._purge_at is None:
+            return
+        db = self._tx()
+        if self._purge_at is not None:
+            db.execute("DELETE FROM idempotency WHERE expires_at <= ?", (instant(self._purge_at),))
+        for key, r in self._staged.items():
+            taken = db.execute(
+                "INSERT INTO idempotency (key, fingerprint, result, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "fingerprint = excluded.fingerprint, result = excluded.result, "
+                "created_at = excluded.created_at, expires_at = excluded.expires_at "
+                "WHERE idempotency.expires_at <= excluded.created_at",
+                (
+                    key,
+                    r.fingerprint,
+                    self._codec.dumps(r.result),
+                    instant(r.created_at),
+                    instant(r.expires_at),
+                ),
+            ).rowcount
+            if taken != 1:
+                raise ConcurrencyError(f"idempotency key {key!r} was recorded by another command")
+
+
+def audit(db: Sql) -> list[str]:
+    """Everything wrong with the books, checked in full (slow: not for the hot path).
+
+    Every entry's postings sum to zero; every account's maintained balance equals the sum of
+    its postings; no wallet or merchant account is negative; the accounts sum to zero per
+    currency. Returns one line per problem (empty when the books are sound).
+    """
+    problems = [
+        f"journal entry {seq} does not balance ({total})"
+        for seq, total in db.execute(
+            "SELECT seq, sum(amount) FROM postings GROUP BY seq HAVING sum(amount) <> 0"
+        )
+    ]
+    problems += [
+        f"account {account} holds {posted}, its postings sum to {summed}"
+        for account, posted, summed in db.execute(
+            "SELECT a.account, a.posted, coalesce(p.total, 0) FROM accounts a LEFT JOIN "
+            "(SELECT account, sum(amount) AS total FROM postings GROUP BY account) p "
+            "ON p.account = a.account WHERE a.posted <> coalesce(p.total, 0) "
+            "UNION ALL SELECT p.account, 0, sum(p.amount) FROM postings p "
+            "WHERE p.account NOT IN (SELECT account FROM accounts) GROUP BY p.account"
+        )
+    ]
+    problems += [
+        f"account {account} is overdrawn ({posted})"
+        for account, posted in db.execute(
+            "SELECT account, posted FROM accounts WHERE posted < 0 AND "
+            "(account LIKE 'wallet:%' OR account LIKE 'merchant:%')"
+        )
+    ]
+    problems += [
+        f"the {currency} accounts sum to {total}, not 0"
+        for currency, total in db.execute(
+            "SELECT currency, sum(posted) FROM accounts GROUP BY currency HAVING sum(posted) <> 0"
+        )
+    ]
+    return problems
+
+
+class SqlUnitOfWork:
+    """One transaction over a SQL store: the stores above, begun on first use, ended at exit.
+
+    Subclasses say how a transaction begins (``_begin``, returning the connection) and ends
+    (``_end``); ``commit()`` writes every store's staged changes inside a savepoint, so a
+    failed commit leaves the transaction as it was before the commit.
+    """
+
+    dialect: Dialect
+
+    def __init__(self, codec: Codec, currency: str) -> None:
+        self._codec, self._currency = codec, currency
+        self._db: Sql | None = None
+        self._entered = False
+        self._reset()
+
+    def _reset(self) -> None:
+        tx, codec, dialect = self._transaction, self._codec, self.dialect
+        self.wallets: Holders[WalletId, Wallet] = Holders(tx, codec, dialect, "wallet", "wallets")
+        self.merchants: Holders[MerchantId, Merchant] = Holders(
+            tx, codec, dialect, "merchant", "merchants"
+        )
+        self.payments = Payments(tx, codec, dialect, "payment", "payments")
+        self.refunds = Refunds(tx, codec, dialect, "refund request", "refunds")
+        self.disputes = Disputes(tx, codec, dialect, "dispute", "disputes")
+        self.registrations: Records[RegistrationId, Registration] = Records(
+            tx, codec, dialect, "registration", "registrations"
+        )
+        self.owners: Records[str, WalletId] = Records(tx, codec, dialect, "owner", "owners")
+        self.ledger = Ledger(tx, codec, self._currency)
+        self.events = Events(tx, codec)
+        self.idempotency = Idempotency(tx, codec)
+
+    def _begin(self) -> Sql:
+        raise NotImplementedError
+
+    def _end(self, db: Sql, *, commit: bool) -> None:
+        raise NotImplementedError
+
+    def _transaction(self) -> Sql:
+        """The connection, in this unit's transaction (begun on first use)."""
+        db = self._db
+        if db is None:
+            if not self._entered:
+                raise WalletError("use the unit of work in a with block")
+            db = self._db = self._begin()
+        return db
+
+    def __enter__(self) -> Self:
+        self._entered = True
+        self._reset()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        db, self._db = self._db, None
+        self._entered = False
+        self._reset()
+        if db is not None:
+            self._end(db, commit=False)
+
+    def commit(self) -> None:
+        """Write every staged change in one transaction, or raise and write nothing."""
+        db = self._transaction()
+        db.execute("SAVEPOINT uow_commit")
+        try:
+            for store in (
+                self.wallets,
+                self.merchants,
+                self.payments,
+                self.refunds,
+                self.disputes,
+                self.registrations,
+                self.owners,
+                self.ledger,
+                self.events,
+                self.idempotency,
+            ):
+                store.flush()
+        except BaseException:
+            db.execute("ROLLBACK TO SAVEPOINT uow_commit")
+            db.execute("RELEASE SAVEPOINT uow_commit")
+            raise
+        db.execute("RELEASE SAVEPOINT uow_commit")
+        self._db = None
+        self._end(db, commit=True)
+        self._reset()
