@@ -157,3 +157,117 @@ def books_balance(bank: InMemoryBank) -> None:
 def audit() -> Callable[[InMemoryBank], None]:
     """:func:`books_balance`, for tests (conftest helpers are reached through fixtures)."""
     return books_balance
+
+
+# --- a throwaway PostgreSQL server for the PostgreSQL adapter's tests ---------------------------
+
+import importlib.util  # noqa: E402  # appended section keeps the profiles first
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_SCRIPT = ".ci/postgres.sh"
+"""Starts and stops throwaway servers; run from :data:`REPO_ROOT` (CI uses it too)."""
+POSTGRES_LIBS = Path("/usr/lib/postgresql")
+"""Where Debian and Ubuntu install each PostgreSQL version's binaries (``15/bin``, ...)."""
+
+
+def _is_server_bindir(directory: Path) -> bool:
+    return all(os.access(directory / name, os.X_OK) for name in ("initdb", "pg_ctl"))
+
+
+def _version_key(bindir: Path) -> tuple[int, ...]:
+    return tuple(int(number) for number in re.findall(r"\d+", bindir.parent.name))
+
+
+def postgres_bindir() -> Path | None:
+    """PostgreSQL's server binaries, searched as ``.ci/postgres.sh`` does, or ``None``.
+
+    ``pg_config --bindir`` first (it may come from libpq-dev alone, naming a directory without
+    a server, so ``initdb`` must be there), then the newest version under :data:`POSTGRES_LIBS`.
+    """
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config is not None:
+        answer = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False
+        )
+        if answer.returncode == 0 and answer.stdout.strip():
+            candidates.append(Path(answer.stdout.strip()))
+    candidates.extend(sorted(POSTGRES_LIBS.glob("*/bin"), key=_version_key)[-1:])
+    return next((bindir for bindir in candidates if _is_server_bindir(bindir)), None)
+
+
+def _postgres_unavailable(remedy: str) -> NoReturn:
+    # On CI a skipped PostgreSQL test would let a broken adapter pass unseen: fail instead.
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL tests cannot run, and CI is set: {remedy}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {remedy}")
+
+
+def _postgres_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", POSTGRES_SCRIPT, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A PostgreSQL server's DSN: ``ICBC_WALLET_PG_DSN``, else a throwaway server's.
+
+    The throwaway server (started by ``.ci/postgres.sh`` when the server binaries are found)
+    lives for the test session. Without either, PostgreSQL tests skip, or fail when ``CI`` is set.
+    """
+    if importlib.util.find_spec("psycopg") is None:
+        _postgres_unavailable("install psycopg (the `postgres` extra)")
+    given = os.environ.get("ICBC_WALLET_PG_DSN")
+    if given:
+        yield given
+        return
+    if postgres_bindir() is None:
+        _postgres_unavailable("set ICBC_WALLET_PG_DSN or install PostgreSQL server binaries")
+    # Not under pytest's private temporary directory: as root the server runs as `postgres`,
+    # which must be able to reach its data directory.
+    data_dir = tempfile.mkdtemp(prefix="icbc-wallet-pg-")
+    try:
+        started = _postgres_script("start", data_dir)
+        if started.returncode != 0:
+            pytest.fail(f"could not start a throwaway PostgreSQL server:\n{started.stderr}")
+        yield started.stdout.strip()
+    finally:
+        stopped = _postgres_script("stop", data_dir)
+        assert stopped.returncode == 0, f"could not stop the server in {data_dir}: {stopped.stderr}"
+
+
+@pytest.fixture
+def postgres_schema(postgres_dsn: str) -> Iterator[str]:
+    """A fresh, empty schema (``test_<12 hex digits>``) on :func:`postgres_dsn`, dropped afterwards.
+
+    Tests put it first on their connections' ``search_path``, so tests sharing a server (and
+    the Pythons of the nox matrix sharing CI's server) never see each other's tables.
+    """
+    # Only PostgreSQL tests need the driver (the `postgres` extra); postgres_dsn checked it.
+    import psycopg  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True, connect_timeout=10) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True, connect_timeout=10) as connection:
+            # A connection the test left open inside the schema makes the drop error, not hang.
+            connection.execute("SET lock_timeout = '10s'")
+            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
