@@ -44,6 +44,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import attrgetter
 from types import MappingProxyType, ModuleType
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -92,6 +93,10 @@ def _utc_text(value: datetime) -> dict[str, Any]:
     return {_TAG: "datetime", "utc": value.astimezone(UTC).isoformat()}
 
 
+def _same(value: object) -> object:
+    return value
+
+
 def _unknown(value: object) -> Any:
     raise CodecError(f"cannot store a {type(value).__name__}: no storage form is known for it")
 
@@ -114,8 +119,10 @@ class Codec:
             if known is not cls:
                 raise CodecError(f"two storable classes are named {cls.__name__!r}")
         self._fields: dict[type, tuple[tuple[str, str], ...]] = {}
+        self._encoders: dict[type, Callable[[Any], Any]] = {}
         out = cattrs.Converter()
         out.register_unstructure_hook_func(lambda _: True, _unknown)  # first: the last resort
+        out.register_unstructure_hook_factory(attrs.has, self._attrs_encoder)
         out.register_unstructure_hook(Money, self._money)
         out.register_unstructure_hook(datetime, _utc_text)
         out.register_unstructure_hook(ZoneInfo, lambda z: {_TAG: "ZoneInfo", "key": z.key})
@@ -128,7 +135,6 @@ class Codec:
         out.register_unstructure_hook(list, lambda v: [self.encode(x) for x in v])
         out.register_unstructure_hook(dict, self._mapping("dict"))
         out.register_unstructure_hook(MappingProxyType, self._mapping("proxy"))
-        out.register_unstructure_hook_func(attrs.has, self._attrs)
         self._out = out
         self._readers: dict[str, Callable[[dict[str, Any]], object]] = {
             "Money": lambda d: Money._make(d["minor"], d["currency"]),
@@ -153,13 +159,34 @@ class Codec:
 
     def encode(self, value: object) -> Any:
         """``value`` as JSON-compatible data."""
-        if type(value) in _PLAIN:
-            return value
-        if isinstance(value, enum.Enum):  # before cattrs: a StrEnum is a str to its dispatch
-            return self._enum(value)
-        if isinstance(value, float):
+        kind = type(value)
+        encoder = self._encoders.get(kind)
+        if encoder is None:  # chosen once per type: a wallet holds dozens of values
+            encoder = self._encoders[kind] = self._encoder(kind)
+        return encoder(value)
+
+    def _encoder(self, kind: type) -> Callable[[Any], Any]:
+        if kind in _PLAIN:
+            return _same
+        if issubclass(kind, enum.Enum):  # before cattrs: a StrEnum is a str to its dispatch
+            tag = self._known(kind)
+            return lambda value: {_TAG: tag, "value": self.encode(value._value_)}
+        if issubclass(kind, float):
             raise CodecError("floats are not stored: money and rates are exact")
-        return self._out.unstructure(value)
+        return self._out.get_unstructure_hook(kind)
+
+    def _attrs_encoder(self, kind: type) -> Callable[[Any], dict[str, Any]]:
+        tag = self._known(kind)
+        fields = [(name, attrgetter(name)) for name, _ in self._init_fields(kind)]
+        encode = self.encode
+
+        def encode_attrs(value: Any) -> dict[str, Any]:
+            encoded: dict[str, Any] = {_TAG: tag}
+            for name, read in fields:
+                encoded[name] = encode(read(value))
+            return encoded
+
+        return encode_attrs
 
     def decode(self, data: Any) -> Any:
         """The value that :meth:`encode` turned into ``data``."""
@@ -169,15 +196,26 @@ class Codec:
             return data
         tag = data.get(_TAG)
         reader = self._readers.get(tag) if type(tag) is str else None
-        if reader is not None:
-            return reader(data)
+        if reader is None:
+            reader = self._reader(tag)
+        return reader(data)
+
+    def _reader(self, tag: object) -> Callable[[dict[str, Any]], object]:
         cls = self._classes.get(tag) if type(tag) is str else None
         if cls is None:
             raise CodecError(f"stored data of unknown type {tag!r}")
         if issubclass(cls, enum.Enum):
-            return cls(data["value"])
-        fields = self._init_fields(cls)
-        return cls(**{alias: self.decode(data[name]) for name, alias in fields if name in data})
+            members = cls
+            reader: Callable[[dict[str, Any]], object] = lambda d: members(d["value"])  # noqa: E731
+        else:
+            fields = self._init_fields(cls)
+            decode = self.decode
+
+            def reader(d: dict[str, Any]) -> object:
+                return cls(**{alias: decode(d[name]) for name, alias in fields if name in d})
+
+        self._readers[cls.__name__] = reader
+        return reader
 
     def dumps(self, value: object) -> str:
         """``value`` as compact JSON text."""
@@ -201,15 +239,6 @@ class Codec:
         if self._classes.get(cls.__name__) is not cls:
             raise CodecError(f"{cls.__module__}.{cls.__qualname__} is not a storable class")
         return cls.__name__
-
-    def _attrs(self, value: Any) -> dict[str, Any]:
-        encoded: dict[str, Any] = {_TAG: self._known(type(value))}
-        for name, _ in self._init_fields(type(value)):
-            encoded[name] = self.encode(getattr(value, name))
-        return encoded
-
-    def _enum(self, value: enum.Enum) -> dict[str, Any]:
-        return {_TAG: self._known(type(value)), "value": self.encode(value.value)}
 
     @staticmethod
     def _money(value: Money) -> dict[str, Any]:
