@@ -88,6 +88,13 @@ def test_the_articles_flow_opens_a_class_two_wallet_with_the_card_bound(
         events = uow.events.for_aggregate(wallet_id)
     assert [type(e) for e in events] == [WalletOpened, CardBound]
     assert next_step(memory_bank, registration) is None
+    assert service.wallet_for_phone(PHONE) == wallet_id
+    assert service.wallet_for_phone(PhoneNumber.parse("13900139000")) is None
+
+
+def test_a_wallet_is_looked_up_by_a_parsed_phone_number(memory_bank: InMemoryBank) -> None:
+    with pytest.raises(IdentityTypeError, match="PhoneNumber, not str"):
+        memory_bank.service.wallet_for_phone("13800138000")  # type: ignore[arg-type]  # the mistake
 
 
 @pytest.mark.parametrize(

@@ -220,6 +220,22 @@ class RegistrationCommands(ServiceBase):
         with self._uow() as uow:
             return uow.registrations.get(parse_id(registration_id, RegistrationId))
 
+    def wallet_for_phone(self, phone: PhoneNumber) -> WalletId | None:
+        """The wallet registered with ``phone``, or None.
+
+        Looked up by the phone's keyed hash (the one-wallet-per-person index), so it finds
+        wallets registered under the same ``fingerprint_key`` only.
+
+        Raises:
+            IdentityTypeError: ``phone`` is not a parsed :class:`PhoneNumber`.
+        """
+        if type(phone) is not PhoneNumber:
+            raise IdentityTypeError(
+                f"look a wallet up by a PhoneNumber, not {type(phone).__name__}"
+            )
+        with self._uow() as uow:
+            return uow.owners.find(self._owner_key("phone", phone.reveal()))
+
     def _owner_key(self, kind: str, number: str) -> str:
         digest = hmac.digest(self._fingerprint_key, f"{kind}:{number}".encode(), "sha256")
         return f"{kind}:{digest.hex()}"
