@@ -18,9 +18,12 @@ the derandomized ``ci`` profile), 1,500 under ``HYPOTHESIS_PROFILE=fuzz``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -36,7 +39,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from icbc_wallet.bootstrap import InMemoryBank, in_memory
+from icbc_wallet import bootstrap
+from icbc_wallet.adapters.hashing import ScryptHasher
+from icbc_wallet.adapters.notifiers import InMemoryNotifier
+from icbc_wallet.adapters.runtime import ManualClock, SequentialIds
+from icbc_wallet.adapters.verification import InMemoryPhoneVerifier
+from icbc_wallet.bootstrap import Bank, InMemoryBank, in_memory, storage_codec
 from icbc_wallet.domain.categories import Category
 from icbc_wallet.domain.decisions import Declined, DeclineReason
 from icbc_wallet.domain.disputes import DisputeEvidence, DisputeOutcome, DisputeStatus
@@ -59,7 +67,9 @@ from icbc_wallet.errors import (
     VerificationFailedError,
     WalletStateError,
 )
-from icbc_wallet.service import WalletPolicies
+from icbc_wallet.ports.persistence import UnitOfWorkFactory
+from icbc_wallet.service import WalletPolicies, WalletService
+from icbc_wallet.service.dispatcher import EventDispatcher
 from icbc_wallet.service.results import OperationResult
 from icbc_wallet.wallet.aggregate import Wallet, WalletStatus
 
@@ -108,6 +118,10 @@ MACHINE_SETTINGS = settings(
     stateful_step_count=STEPS,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+# The same machine in lockstep over SQLite and PostgreSQL costs about ten times as much a run.
+LOCKSTEP_MIN_RUNS = {"ci": 30, "fuzz": 300}.get(PROFILE, 6)
+COMPARE_ALL_EVERY = 5  # steps; balances are compared after every step
 
 INDEX = st.integers(0, 31)
 MINUTES = st.integers(1, 180).map(lambda m: timedelta(minutes=m))
@@ -247,7 +261,7 @@ class WalletMachine(RuleBasedStateMachine):
         self.steps = 0  # counted by the invariants, which run after every step
 
     def teardown(self) -> None:
-        WalletMachine.runs.append(self.steps)
+        type(self).runs.append(self.steps)
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -983,6 +997,254 @@ def reason_of(result: OperationResult) -> DeclineReason | None:
     return decision.reason if isinstance(decision, Declined) else None
 
 
+# --- the same runs over SQLite and PostgreSQL, in lockstep with memory ---------------------------
+
+
+class AnyBank(Protocol):
+    """What the lockstep needs of a bank, in memory or durable."""
+
+    @property
+    def service(self) -> WalletService: ...
+    @property
+    def phone_verifier(self) -> InMemoryPhoneVerifier: ...
+    @property
+    def dispatcher(self) -> EventDispatcher: ...
+    @property
+    def notifier(self) -> InMemoryNotifier: ...
+
+
+@attrs.frozen
+class Durable:
+    """A durable bank for one run, and how to get rid of its database afterwards."""
+
+    name: str
+    bank: Bank
+    drop: Callable[[], None] = lambda: None
+
+    def close(self) -> None:
+        try:
+            self.bank.close()
+        finally:
+            self.drop()
+
+
+Opener = Callable[[ManualClock], Durable]
+"""Opens a fresh durable bank on the memory bank's clock (one clock: the same instants)."""
+
+STORAGE = storage_codec()
+
+
+def durable_options(clock: ManualClock) -> dict[str, Any]:
+    return {
+        "fingerprint_key": b"lockstep fingerprint key",
+        "policies": POLICIES,
+        "clock": clock,
+        "ids": SequentialIds(),  # as in memory: the same commands get the same references
+        "hasher": ScryptHasher.fast_for_tests(),
+    }
+
+
+def sqlite_opener(directory: Path) -> Opener:
+    """A fresh SQLite file in ``directory`` per run, deleted with its journal afterwards."""
+
+    def open_sqlite(clock: ManualClock) -> Durable:
+        path = directory / f"run-{uuid.uuid4().hex[:12]}.db"
+
+        def drop() -> None:
+            for leftover in directory.glob(f"{path.name}*"):
+                leftover.unlink()
+
+        return Durable(
+            "SQLite", bootstrap.sqlite(path, durable=False, **durable_options(clock)), drop
+        )
+
+    return open_sqlite
+
+
+def postgres_opener(dsn: str) -> Opener:
+    """A fresh schema on the server at ``dsn`` per run, dropped afterwards."""
+    import psycopg  # noqa: PLC0415  # the `postgres` extra: only PostgreSQL runs need it
+    from psycopg import sql  # noqa: PLC0415
+
+    def open_postgres(clock: ManualClock) -> Durable:
+        schema = f"test_{uuid.uuid4().hex[:12]}"  # the store creates it
+
+        def drop() -> None:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as connection:
+                connection.execute("SET lock_timeout = '10s'")
+                connection.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+
+        try:
+            bank = bootstrap.postgres(
+                dsn, schema=schema, max_connections=2, **durable_options(clock)
+            )
+        except BaseException:
+            drop()
+            raise
+        return Durable("PostgreSQL", bank, drop)
+
+    return open_postgres
+
+
+@attrs.frozen
+class Answer:
+    """What a call returned, or the exception it raised, and how it compares across banks."""
+
+    value: object
+    error: Exception | None
+    compared: object
+
+    @classmethod
+    def of(
+        cls, method: Callable[..., object], arguments: tuple[Any, ...], options: dict[str, Any]
+    ) -> Answer:
+        try:
+            value = method(*arguments, **options)
+        except Exception as error:  # compared across banks, then re-raised
+            return cls(None, error, (type(error), str(error)))
+        # aggregates compare by identity: compare their stored form instead
+        return cls(value, None, STORAGE.encode(value))
+
+    def give(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class Lockstep:
+    """Stands in for the service: each call runs on every bank with the same arguments.
+
+    The banks must answer alike (the same result, or an exception of the same type and message);
+    the first bank's answer is returned, or its exception raised. Phone codes are the one
+    argument that differs: each bank's SMS stand-in sent its own, so a code the first bank sent
+    becomes the code each bank sent to that phone.
+    """
+
+    def __init__(self, banks: Sequence[tuple[str, AnyBank]]) -> None:
+        self._banks = banks
+
+    def _each(
+        self, name: str, arguments: Callable[[AnyBank], tuple[Any, ...]], options: dict[str, Any]
+    ) -> Any:
+        answers = [
+            (bank_name, Answer.of(getattr(bank.service, name), arguments(bank), options))
+            for bank_name, bank in self._banks
+        ]
+        (first_name, first), *others = answers
+        for other_name, other in others:
+            assert other.compared == first.compared, (
+                f"{name}: {other_name} answered {other.compared}, {first_name} {first.compared}"
+            )
+        return first.give()
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **options: Any) -> Any:
+            return self._each(name, lambda _: args, options)
+
+        return call
+
+    def verify_phone(self, registration: str, phone: PhoneNumber, code: str, **options: Any) -> Any:
+        sent = self._banks[0][1].phone_verifier.last_code_for(phone)
+
+        def own_code(bank: AnyBank) -> tuple[Any, ...]:
+            return (
+                registration,
+                phone,
+                bank.phone_verifier.last_code_for(phone) if code == sent else code,
+            )
+
+        return self._each("verify_phone", own_code, options)
+
+
+class LockstepMachine(WalletMachine):
+    """The wallet machine, each command also run on durable banks that must agree with memory.
+
+    Every command's answer agrees (see :class:`Lockstep`); after every step the ledgers'
+    balances agree; every few steps and at the end of a run so do the stored wallets, merchants,
+    payments, refund requests and disputes, every wallet's and merchant's events, the journals
+    and the notifications sent. At the end each durable store passes its own full audit.
+    """
+
+    runs: ClassVar[list[int]] = []
+    openers: ClassVar[tuple[Opener, ...]] = ()  # set by the test that runs the machine
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.durable: list[Durable] = []
+        try:
+            for opener in self.openers:
+                self.durable.append(opener(self.bank.clock))
+        except BaseException:
+            self.close_durable()
+            raise
+        banks: list[tuple[str, AnyBank]] = [("memory", self.bank)]
+        banks += [(durable.name, durable.bank) for durable in self.durable]
+        self.service = cast("WalletService", Lockstep(banks))  # it answers as the service does
+        self.compared = 0
+
+    def close_durable(self) -> None:
+        while self.durable:
+            self.durable.pop().close()
+
+    def teardown(self) -> None:
+        try:
+            # After a failed step the failure has been told; a second one would only hide it.
+            if sys.exc_info()[0] is None:
+                self.agree(everything=True)
+                for durable in self.durable:
+                    durable.bank.store.verify()
+        finally:
+            self.close_durable()
+            super().teardown()
+
+    @rule()
+    def deliver_notifications(self) -> None:
+        super().deliver_notifications()
+        for durable in self.durable:
+            while durable.bank.dispatcher.dispatch():
+                pass
+
+    @invariant()
+    def every_bank_agrees_with_memory(self) -> None:
+        self.compared += 1
+        self.agree(everything=self.compared % COMPARE_ALL_EVERY == 0)
+
+    def agree(self, *, everything: bool) -> None:
+        expected = self.state(self.bank.store.unit_of_work, everything=everything)
+        if everything:
+            expected["notifications"] = self.bank.notifier.sent
+        for durable in self.durable:
+            found = self.state(durable.bank.store.unit_of_work, everything=everything)
+            if everything:
+                found["notifications"] = durable.bank.notifier.sent
+            for part, value in expected.items():
+                assert found[part] == value, f"{durable.name} and memory differ in {part}"
+
+    def state(self, units: UnitOfWorkFactory, *, everything: bool) -> dict[str, object]:
+        """The ledger's balances; with ``everything``, all the machine knows of, as stored."""
+        with units() as uow:
+            parts: dict[str, object] = {"balances": uow.ledger.balances()}
+            if not everything:
+                return parts
+            for wallet in self.wallets:
+                name = wallet.wallet_id
+                parts[name] = STORAGE.encode(uow.wallets.get(name))
+                parts[f"events of {name}"] = uow.events.for_aggregate(name)
+            for merchant in self.merchants:
+                parts[merchant] = STORAGE.encode(uow.merchants.get(merchant))
+                parts[f"events of {merchant}"] = uow.events.for_aggregate(merchant)
+            for payment in self.payments:
+                parts[payment.payment_id] = STORAGE.encode(uow.payments.get(payment.payment_id))
+            for refund in self.refunds:
+                parts[refund.refund_id] = uow.refunds.get(refund.refund_id)
+            for dispute in self.disputes:
+                parts[dispute.dispute_id] = uow.disputes.get(dispute.dispute_id)
+            parts["journal"] = list(uow.ledger.entries())
+            return parts
+
+
 def test_the_model_knows_every_cap_the_policies_set() -> None:
     """The model counts days only: a monthly, annual or lifetime cap would need it extended."""
     for tier in POLICIES.limits.tiers:
@@ -990,11 +1252,27 @@ def test_the_model_knows_every_cap_the_policies_set() -> None:
             assert (limit.monthly, limit.annual, limit.lifetime) == (None, None, None)
 
 
-def test_the_service_keeps_every_invariant_over_long_random_runs() -> None:
-    WalletMachine.runs.clear()
-    run_state_machine_as_test(WalletMachine, settings=MACHINE_SETTINGS)
-    runs = WalletMachine.runs
-    assert len(runs) >= EXAMPLES
+def run_long(machine: type[WalletMachine], min_runs: int, examples: int) -> None:
+    """Run ``machine`` for ``examples`` runs and check they were as many and as long as asked."""
+    machine.runs.clear()
+    run_state_machine_as_test(machine, settings=settings(MACHINE_SETTINGS, max_examples=examples))
+    runs = machine.runs
+    assert len(runs) >= examples
     assert sum(runs) / len(runs) >= 30, f"runs were short: {sorted(runs)}"
     if PROFILE == "ci":  # derandomized: the same runs every time
-        assert sum(runs) >= MIN_RUNS * STEPS, f"only {sum(runs)} steps: {sorted(runs)}"
+        assert sum(runs) >= min_runs * STEPS, f"only {sum(runs)} steps: {sorted(runs)}"
+
+
+def test_the_service_keeps_every_invariant_over_long_random_runs() -> None:
+    run_long(WalletMachine, MIN_RUNS, EXAMPLES)
+
+
+def test_sqlite_and_postgres_agree_with_memory_over_the_same_random_runs(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    LockstepMachine.openers = (sqlite_opener(tmp_path), postgres_opener(postgres_dsn))
+    try:
+        run_long(LockstepMachine, LOCKSTEP_MIN_RUNS, LOCKSTEP_MIN_RUNS * 3 // 2)
+    finally:
+        LockstepMachine.openers = ()
+    assert list(tmp_path.iterdir()) == []  # every run's file was deleted

@@ -189,7 +189,7 @@ class ServiceBase:
                 # Another command changed what this one read (or a database reported a
                 # serialization failure or deadlock): run it again on what is there now,
                 # after a short random pause so that the two do not collide again.
-                time.sleep(random.uniform(0, _BACKOFF * 2**attempt))  # noqa: S311  # jitter only
+                time.sleep(random.uniform(0, _BACKOFF * 2**attempt))  # jitter only
         return self._run_once(key, command, digest, body)
 
     def _run_once(
