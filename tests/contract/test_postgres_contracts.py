@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
+
 import pytest
 
-from icbc_wallet.bootstrap import storage_codec
+from icbc_wallet import bootstrap
+from icbc_wallet.adapters.hashing import ScryptHasher
+from icbc_wallet.adapters.runtime import ManualClock
+from icbc_wallet.bootstrap import Bank, storage_codec
+from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
+from icbc_wallet.domain.money import Money
+from icbc_wallet.errors import CorruptStateError, InvalidPolicyError, SchemaVersionError
 from icbc_wallet.ports.persistence import UnitOfWorkFactory
 from icbc_wallet.testing.contracts import UnitOfWorkContract
 
-pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
-from icbc_wallet.adapters.postgres import PostgresStore  # noqa: E402
+from icbc_wallet.adapters.postgres import SCHEMA_VERSION, PostgresStore  # noqa: E402
 
 
 class TestPostgresStore(UnitOfWorkContract):
@@ -26,3 +35,93 @@ class TestPostgresStore(UnitOfWorkContract):
 
     def dispose_unit_of_work_factory(self, factory: UnitOfWorkFactory) -> None:
         self.store.close()
+
+
+# --- the store's own rules ------------------------------------------------------------------------
+
+START = datetime(2026, 3, 2, 2, tzinfo=UTC)
+CARD = BankCard.parse("6225768888888888")
+
+
+def _bank(dsn: str, schema: str) -> Bank:
+    return bootstrap.postgres(
+        dsn,
+        fingerprint_key=b"a fingerprint key kept by the bank",
+        schema=schema,
+        clock=ManualClock(START),
+        hasher=ScryptHasher.fast_for_tests(),
+    )
+
+
+def _funded_wallet(bank: Bank, serial: int) -> str:
+    service = bank.service
+    phone = PhoneNumber.parse(f"1380013800{serial}")
+    registration = service.start_registration(phone, idempotency_key=f"r{serial}")
+    code = bank.phone_verifier.last_code_for(phone)
+    assert code is not None
+    service.verify_phone(registration, phone, code, idempotency_key=f"v{serial}")
+    resident = ResidentId.parse(["34052419800101001X", "11010519491231002X"][serial])
+    service.provide_identity(registration, "张三", resident, idempotency_key=f"i{serial}")
+    service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key=f"c{serial}")
+    service.add_card(registration, CARD, idempotency_key=f"a{serial}")
+    wallet = service.submit_registration(registration, idempotency_key=f"s{serial}")
+    service.top_up(wallet, CARD, Money.of("5000"), idempotency_key=f"t{serial}")
+    return wallet
+
+
+@pytest.mark.parametrize("schema", ["Bank", "1st", "a-b", "x" * 64, ""])
+def test_a_schema_name_must_be_a_plain_lower_case_sql_name(postgres_dsn: str, schema: str) -> None:
+    with pytest.raises(InvalidPolicyError, match="schema"):
+        PostgresStore(postgres_dsn, codec=storage_codec(), schema=schema)
+
+
+def test_a_schema_of_a_newer_version_is_refused(postgres_dsn: str, postgres_schema: str) -> None:
+    PostgresStore(postgres_dsn, codec=storage_codec(), schema=postgres_schema).close()
+    with psycopg.connect(postgres_dsn, autocommit=True) as raw:
+        raw.execute(f"INSERT INTO {postgres_schema}.schema_version VALUES ({SCHEMA_VERSION + 1})")
+    with pytest.raises(SchemaVersionError, match="upgrade"):
+        PostgresStore(postgres_dsn, codec=storage_codec(), schema=postgres_schema)
+
+
+def test_opposite_transfers_at_once_neither_deadlock_nor_lose_money(
+    postgres_dsn: str, postgres_schema: str
+) -> None:
+    bank = _bank(postgres_dsn, postgres_schema)
+    first, second = _funded_wallet(bank, 0), _funded_wallet(bank, 1)
+    errors: list[BaseException] = []
+
+    def send(source: str, target: str, tag: str) -> None:
+        try:
+            for n in range(15):
+                bank.service.transfer(source, target, Money.of("1"), idempotency_key=f"{tag}{n}")
+        except BaseException as error:  # collected: the test asserts there are none
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=send, args=(first, second, "ab")),
+        threading.Thread(target=send, args=(second, first, "ba")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert bank.service.balance(first).posted == Money.of("5000")
+    assert bank.service.balance(second).posted == Money.of("5000")
+    bank.store.verify()
+    bank.close()
+
+
+def test_the_audit_names_a_balance_changed_behind_the_books(
+    postgres_dsn: str, postgres_schema: str
+) -> None:
+    bank = _bank(postgres_dsn, postgres_schema)
+    wallet = _funded_wallet(bank, 0)
+    bank.store.verify()
+    with psycopg.connect(postgres_dsn, autocommit=True) as raw:
+        raw.execute(f"UPDATE {postgres_schema}.accounts SET posted = posted + 1")
+    with pytest.raises(CorruptStateError, match="postings sum to"):
+        bank.store.verify()
+    with pytest.raises(CorruptStateError, match="ledger account"):
+        bank.service.balance(wallet)
+    bank.close()

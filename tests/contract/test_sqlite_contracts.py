@@ -23,7 +23,12 @@ from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumbe
 from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.domain.ledger import trial_balance
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import ConcurrencyError, SchemaVersionError, WalletError
+from icbc_wallet.errors import (
+    ConcurrencyError,
+    CorruptStateError,
+    SchemaVersionError,
+    WalletError,
+)
 from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWorkFactory
 from icbc_wallet.service import WalletService
 from icbc_wallet.testing.contracts import UnitOfWorkContract, _wallet
@@ -194,4 +199,103 @@ def test_what_a_unit_stages_it_reads_back_before_commit(tmp_path: Path) -> None:
             uow.wallets.save(_wallet(2))
         with pytest.raises(WalletError, match="JournalEntry"):
             uow.ledger.post("E-1")  # type: ignore[arg-type]  # the mistake under test
+    store.close()
+
+
+# --- grouped commits, corrupt rows, the audit ---------------------------------------------------
+
+
+def _funded_bank(path: Path) -> tuple[WalletService, SqliteStore, str, str]:
+    store, phones = SqliteStore(path, codec=storage_codec()), InMemoryPhoneVerifier()
+    service = _service(store, ManualClock(START), phones)
+    phone = PhoneNumber.parse("13800138000")
+    registration = service.start_registration(phone, idempotency_key="k1")
+    code = phones.last_code_for(phone)
+    assert code is not None
+    service.verify_phone(registration, phone, code, idempotency_key="k2")
+    resident = ResidentId.parse("34052419800101001X")
+    service.provide_identity(registration, "张三", resident, idempotency_key="k3")
+    service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key="k4")
+    service.add_card(registration, CARD, idempotency_key="k5")
+    wallet = service.submit_registration(registration, idempotency_key="k6")
+    shop = service.register_merchant(
+        "Mugs", MerchantCreditCode.parse("91110000600037341L"), "food", idempotency_key="k7"
+    )
+    service.top_up(wallet, CARD, Money.of("100"), idempotency_key="k8")
+    return service, store, wallet, shop
+
+
+def test_a_group_commits_its_units_together_and_an_exception_loses_them_all(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    with store.grouped():
+        assert store.in_group()
+        for n in range(3):
+            with store.unit_of_work() as uow:
+                uow.owners.put(f"O-{n}", WalletId(f"W-{n}"))
+                uow.commit()
+        with store.unit_of_work() as uow:  # a unit left without commit() rolls back alone
+            uow.owners.put("O-rolled-back", WalletId("W-9"))
+    assert not store.in_group()
+    with pytest.raises(RuntimeError, match="boom"):
+        _fail_in_a_group(store)
+    with store.unit_of_work() as uow:
+        assert [uow.owners.find(f"O-{n}") for n in range(3)] == ["W-0", "W-1", "W-2"]
+        assert uow.owners.find("O-rolled-back") is None
+        assert uow.owners.find("O-lost") is None
+    store.close()
+
+
+def _fail_in_a_group(store: SqliteStore) -> None:
+    with store.grouped():
+        with store.unit_of_work() as uow:
+            uow.owners.put("O-lost", WalletId("W-8"))
+            uow.commit()
+        raise RuntimeError("boom")
+
+
+def test_a_group_cannot_open_inside_a_unit_of_work(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    with store.unit_of_work() as uow:
+        uow.ledger.balances()
+        with pytest.raises(ConcurrencyError, match="already open"), store.grouped():
+            pass
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ("UPDATE wallets SET data = '{not json'", "cannot be read"),
+        ("UPDATE wallets SET version = version + 7", "another id or version"),
+        ("UPDATE accounts SET posted = posted + 1 WHERE account LIKE 'wallet:%'", "ledger account"),
+        ("UPDATE accounts SET posted = -5 WHERE account LIKE 'wallet:%'", "negative"),
+    ],
+)
+def test_a_tampered_row_is_refused_on_read_and_the_audit_names_it(
+    tmp_path: Path, tamper: str, message: str
+) -> None:
+    service, store, wallet, _ = _funded_bank(tmp_path / "wallet.db")
+    store.verify()
+    store.connection().execute(tamper)
+    with pytest.raises(CorruptStateError, match=message):
+        _read_everything(service, store, wallet)
+    if "accounts" in tamper:
+        with pytest.raises(CorruptStateError, match="postings sum to"):
+            store.verify()
+    store.close()
+
+
+def _read_everything(service: WalletService, store: SqliteStore, wallet: str) -> None:
+    with store.unit_of_work() as uow:
+        uow.ledger.balances()
+    service.balance(wallet)
+
+
+def test_the_audit_finds_an_entry_that_does_not_balance(tmp_path: Path) -> None:
+    _, store, _, _ = _funded_bank(tmp_path / "wallet.db")
+    store.connection().execute("UPDATE postings SET amount = amount * 2 WHERE amount > 0")
+    with pytest.raises(CorruptStateError, match="does not balance"):
+        store.verify()
     store.close()
