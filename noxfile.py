@@ -129,7 +129,7 @@ def fuzz(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print cost ratios against raw baselines measured in the same process (not in `nox`)."""
-    _install(session, "test", extras="")
+    _install(session, "test", extras="postgres")
     for script in sorted(os.listdir("benchmarks")):
         if script.startswith("bench_") and script.endswith(".py"):
             session.run("python", os.path.join("benchmarks", script), *session.posargs)
