@@ -88,6 +88,7 @@ def in_memory(
     clock = ManualClock(start or datetime(2026, 1, 1, tzinfo=UTC))
     parts = _wire(
         store.unit_of_work,
+        reader=store.reader,
         clock=clock,
         ids=SequentialIds(),
         hasher=hasher or ScryptHasher.fast_for_tests(),
@@ -193,6 +194,7 @@ def _durable_bank(
     try:
         parts = _wire(
             store.unit_of_work,
+            reader=store.reader,
             clock=clock,
             ids=ids or UuidIds(),
             hasher=hasher or ScryptHasher(),
@@ -210,6 +212,7 @@ def _durable_bank(
 def _wire(
     units: UnitOfWorkFactory,
     *,
+    reader: UnitOfWorkFactory,
     clock: Clock,
     ids: IdGenerator,
     hasher: SecretHasher,
@@ -230,6 +233,7 @@ def _wire(
         card_verifier=InMemoryCardVerifier(rejected_cards),
         policies=policies,
         fingerprint_key=fingerprint_key,
+        read_unit_of_work=reader,
     )
     return service, notifier, phones, EventDispatcher(units, notifier)
 

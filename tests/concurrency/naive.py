@@ -103,10 +103,10 @@ class _Naive(SqlUnitOfWork):
     def _reset(self) -> None:
         super()._reset()
         tx, codec, dialect = self._transaction, self._codec, self.dialect
-        self.wallets = _NaiveHolders(tx, codec, dialect, "wallet", "wallets")
-        self.merchants = _NaiveHolders(tx, codec, dialect, "merchant", "merchants")
-        self.payments = _NaivePayments(tx, codec, dialect, "payment", "payments")
         self.ledger = _NaiveLedger(tx, codec, self._currency)
+        self.wallets = _NaiveHolders(tx, codec, dialect, "wallet", "wallets", self.ledger)
+        self.merchants = _NaiveHolders(tx, codec, dialect, "merchant", "merchants", self.ledger)
+        self.payments = _NaivePayments(tx, codec, dialect, "payment", "payments")
 
     def commit(self) -> None:
         time.sleep(WINDOW)

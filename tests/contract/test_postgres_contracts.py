@@ -123,5 +123,5 @@ def test_the_audit_names_a_balance_changed_behind_the_books(
     with pytest.raises(CorruptStateError, match="postings sum to"):
         bank.store.verify()
     with pytest.raises(CorruptStateError, match="ledger account"):
-        bank.service.balance(wallet)
+        bank.service.wallet(wallet)
     bank.close()

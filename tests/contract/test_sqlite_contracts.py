@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def _service(
         identity_verifier=InMemoryIdentityVerifier(()),
         card_verifier=InMemoryCardVerifier(()),
         fingerprint_key=SECRET,  # kept across restarts, or replays would look like conflicts
+        read_unit_of_work=store.reader,
     )
 
 
@@ -290,12 +292,39 @@ def test_a_tampered_row_is_refused_on_read_and_the_audit_names_it(
 def _read_everything(service: WalletService, store: SqliteStore, wallet: str) -> None:
     with store.unit_of_work() as uow:
         uow.ledger.balances()
-    service.balance(wallet)
+    service.wallet(wallet)
 
 
 def test_the_audit_finds_an_entry_that_does_not_balance(tmp_path: Path) -> None:
     _, store, _, _ = _funded_bank(tmp_path / "wallet.db")
     store.connection().execute("UPDATE postings SET amount = amount * 2 WHERE amount > 0")
     with pytest.raises(CorruptStateError, match="does not balance"):
+        store.verify()
+    store.close()
+
+
+def test_a_reader_reads_a_snapshot_beside_a_writer_and_cannot_commit(tmp_path: Path) -> None:
+    service, store, wallet, _ = _funded_bank(tmp_path / "wallet.db")
+    seen: list[Money] = []
+    with store.unit_of_work() as writer:
+        writer.ledger.balances()  # the writer holds the write lock; another thread reads
+        reading = threading.Thread(target=lambda: seen.append(service.balance(wallet).posted))
+        reading.start()
+        reading.join(timeout=2)  # a unit of work for writing would wait the busy timeout (5 s)
+        assert seen == [Money.of("100")]
+    with store.reader() as reader, pytest.raises(WalletError, match="read-only"):
+        reader.commit()
+    store.close()
+
+
+def test_an_impossible_stored_balance_is_refused_and_the_audit_names_a_mismatch(
+    tmp_path: Path,
+) -> None:
+    service, store, wallet, _ = _funded_bank(tmp_path / "wallet.db")
+    store.connection().execute("UPDATE wallets SET pending = posted + 1")
+    with pytest.raises(CorruptStateError, match="impossible"):
+        service.balance(wallet)
+    store.connection().execute("UPDATE wallets SET pending = 0, posted = posted + 1")
+    with pytest.raises(CorruptStateError, match="its account"):
         store.verify()
     store.close()

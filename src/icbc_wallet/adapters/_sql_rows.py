@@ -232,20 +232,53 @@ class Aggregates(Generic[K, A]):
 class Holders(Aggregates[K, A]):
     """Wallets or merchants: aggregates whose ``balance`` mirrors a ledger account.
 
-    A loaded holder's posted balance must equal its account's (both are written in the same
-    transaction) and nothing it has available may be negative.
+    Their balance is also kept in columns, so that it can be read without decoding the whole
+    aggregate. A loaded holder's posted balance must equal its account's (both are written in
+    the same transaction) and nothing it has available may be negative.
     """
+
+    _extra_columns = ("currency", "posted", "pending")
+
+    def __init__(
+        self,
+        transaction: Transaction,
+        codec: Codec,
+        dialect: Dialect,
+        what: str,
+        table: str,
+        ledger: Ledger,
+    ) -> None:
+        super().__init__(transaction, codec, dialect, what, table)
+        self._ledger = ledger
+
+    def _extra(self, item: A) -> tuple[object, ...]:
+        balance: AccountBalance = item.balance  # type: ignore[attr-defined]  # wallets, merchants
+        return (balance.posted.currency, balance.posted.minor, balance.pending.minor)
+
+    def balance(self, key: K) -> AccountBalance:
+        item = self._seen.get(key)
+        if item is not None:
+            found: AccountBalance = item.balance  # type: ignore[attr-defined]
+            return found
+        row = (
+            self._tx()
+            .execute(f"SELECT currency, posted, pending FROM {self._table} WHERE id = ?", (key,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"no {self._what} {key!r}")
+        currency, posted, pending = row
+        if posted < 0 or pending < 0 or pending > posted:
+            raise CorruptStateError(f"the stored balance of the {self._what} {key!r} is impossible")
+        return AccountBalance(Money._make(posted, currency), Money._make(pending, currency))
 
     def _check(self, key: K, item: A) -> None:
         balance: AccountBalance = item.balance  # type: ignore[attr-defined]  # wallets, merchants
         account: AccountId = item.account  # type: ignore[attr-defined]
-        row = (
-            self._tx()
-            .execute("SELECT posted FROM accounts WHERE account = ?", (str(account),))
-            .fetchone()
-        )
-        booked = 0 if row is None else row[0]
-        if balance.posted.minor != booked or balance.available.minor < 0:
+        if (
+            balance.posted.minor != self._ledger.balance(account).posted.minor
+            or balance.available.minor < 0
+        ):
             raise CorruptStateError(
                 f"the stored {self._what} {key!r} does not match its ledger account"
             )
@@ -454,7 +487,7 @@ class Ledger:
 
     def __init__(self, transaction: Transaction, codec: Codec, currency: str) -> None:
         self._tx, self._codec, self._currency = transaction, codec, currency
-        self._read: dict[AccountId, int] = {}  # posted minor units as read
+        self._read: dict[AccountId, AccountBalance] = {}  # as read from the table
         self._changed: dict[AccountId, AccountBalance] = {}
         self._entries: list[JournalEntry] = []
 
@@ -466,7 +499,7 @@ class Ledger:
         self._entries.append(entry)
 
     def balance(self, account: AccountId) -> AccountBalance:
-        found = self._changed.get(account)
+        found = self._changed.get(account) or self._read.get(account)
         if found is not None:
             return found
         row = (
@@ -474,11 +507,9 @@ class Ledger:
             .execute("SELECT currency, posted FROM accounts WHERE account = ?", (str(account),))
             .fetchone()
         )
-        if row is None:
-            self._read[account] = 0
-            return AccountBalance.zero(self._currency)
-        self._read[account] = row[1]
-        return _balance(account, *row)
+        found = AccountBalance.zero(self._currency) if row is None else _balance(account, *row)
+        self._read[account] = found
+        return found
 
     def balances(self) -> dict[AccountId, AccountBalance]:
         rows = self._tx().execute("SELECT account, currency, posted FROM accounts")
@@ -524,7 +555,7 @@ class Ledger:
                 "INSERT INTO accounts (account, currency, posted) VALUES (?, ?, ?) "
                 "ON CONFLICT (account) DO UPDATE SET posted = accounts.posted + excluded.posted "
                 "RETURNING posted",
-                (str(account), balance.posted.currency, posted - self._read[account]),
+                (str(account), balance.posted.currency, posted - self._read[account].posted.minor),
             ).fetchall()[0]
             if now_posted != posted and not account.kind.may_go_negative:
                 raise ConcurrencyError(f"the balance of {account} was changed by another command")
@@ -694,6 +725,14 @@ def audit(db: Sql) -> list[str]:
             "(account LIKE 'wallet:%' OR account LIKE 'merchant:%')"
         )
     ]
+    for table, kind in (("wallets", "wallet"), ("merchants", "merchant")):
+        problems += [
+            f"{kind} {key} holds {posted}, its account {booked}"
+            for key, posted, booked in db.execute(
+                f"SELECT h.id, h.posted, coalesce(a.posted, 0) FROM {table} h LEFT JOIN accounts a "
+                f"ON a.account = '{kind}:' || h.id WHERE h.posted <> coalesce(a.posted, 0)"
+            )
+        ]
     problems += [
         f"the {currency} accounts sum to {total}, not 0"
         for currency, total in db.execute(
@@ -712,18 +751,23 @@ class SqlUnitOfWork:
     """
 
     dialect: Dialect
+    reading: Dialect  # for read-only units: no row locks
 
-    def __init__(self, codec: Codec, currency: str) -> None:
-        self._codec, self._currency = codec, currency
+    def __init__(self, codec: Codec, currency: str, *, read_only: bool = False) -> None:
+        self._codec, self._currency, self.read_only = codec, currency, read_only
         self._db: Sql | None = None
         self._entered = False
         self._reset()
 
     def _reset(self) -> None:
-        tx, codec, dialect = self._transaction, self._codec, self.dialect
-        self.wallets: Holders[WalletId, Wallet] = Holders(tx, codec, dialect, "wallet", "wallets")
+        tx, codec = self._transaction, self._codec
+        dialect = self.reading if self.read_only else self.dialect
+        self.ledger = Ledger(tx, codec, self._currency)
+        self.wallets: Holders[WalletId, Wallet] = Holders(
+            tx, codec, dialect, "wallet", "wallets", self.ledger
+        )
         self.merchants: Holders[MerchantId, Merchant] = Holders(
-            tx, codec, dialect, "merchant", "merchants"
+            tx, codec, dialect, "merchant", "merchants", self.ledger
         )
         self.payments = Payments(tx, codec, dialect, "payment", "payments")
         self.refunds = Refunds(tx, codec, dialect, "refund request", "refunds")
@@ -732,7 +776,6 @@ class SqlUnitOfWork:
             tx, codec, dialect, "registration", "registrations"
         )
         self.owners: Records[str, WalletId] = Records(tx, codec, dialect, "owner", "owners")
-        self.ledger = Ledger(tx, codec, self._currency)
         self.events = Events(tx, codec)
         self.idempotency = Idempotency(tx, codec)
 
@@ -769,7 +812,13 @@ class SqlUnitOfWork:
             self._end(db, commit=False)
 
     def commit(self) -> None:
-        """Write every staged change in one transaction, or raise and write nothing."""
+        """Write every staged change in one transaction, or raise and write nothing.
+
+        Raises:
+            WalletError: the unit of work was opened read-only.
+        """
+        if self.read_only:
+            raise WalletError("a read-only unit of work cannot commit; open one for writing")
         db = self._transaction()
         db.execute("SAVEPOINT uow_commit")
         try:

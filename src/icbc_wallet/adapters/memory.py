@@ -99,6 +99,13 @@ class _Aggregates(Generic[K, A]):
             raise NotFoundError(f"no {self._table.what} {key!r}")
         return item
 
+    def balance(self, key: K) -> AccountBalance:
+        item = self._seen.get(key) or self._table.rows.get(key)
+        if item is None:
+            raise NotFoundError(f"no {self._table.what} {key!r}")
+        balance: AccountBalance = item.balance  # type: ignore[attr-defined]  # wallets, merchants
+        return balance
+
     def add(self, item: A) -> None:
         key = self._table.key(item)
         self._seen[key] = item
@@ -358,6 +365,9 @@ class InMemoryStore:
     def unit_of_work(self) -> InMemoryUnitOfWork:
         """A new unit of work over this store."""
         return InMemoryUnitOfWork(self)
+
+    reader = unit_of_work
+    """Units of work for queries (the same here: units run one at a time anyway)."""
 
 
 class _PerTransaction(Generic[H]):

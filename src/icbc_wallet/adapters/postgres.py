@@ -48,8 +48,14 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore", "PostgresUnitOfWork"]
 
 _C = 'TEXT COLLATE "C"'
 _V1: Final = f"""
-CREATE TABLE wallets (id {_C} PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TABLE merchants (id {_C} PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE wallets (
+    id {_C} PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
+    currency TEXT NOT NULL, posted BIGINT NOT NULL, pending BIGINT NOT NULL
+);
+CREATE TABLE merchants (
+    id {_C} PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
+    currency TEXT NOT NULL, posted BIGINT NOT NULL, pending BIGINT NOT NULL
+);
 CREATE TABLE payments (
     id {_C} PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
     hold_expires_at {_C}
@@ -79,7 +85,6 @@ CREATE TABLE entries (
     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, entry_id {_C} NOT NULL,
     at {_C} NOT NULL, data TEXT NOT NULL
 );
-CREATE INDEX entries_by_id ON entries (entry_id);
 CREATE TABLE postings (
     seq BIGINT NOT NULL REFERENCES entries (seq), account {_C} NOT NULL,
     amount BIGINT NOT NULL, currency TEXT NOT NULL
@@ -223,6 +228,10 @@ class PostgresStore:
         """A new unit of work over this store."""
         return PostgresUnitOfWork(self)
 
+    def reader(self) -> PostgresUnitOfWork:
+        """A new read-only unit of work: it locks no rows (and cannot commit)."""
+        return PostgresUnitOfWork(self, read_only=True)
+
     def connection(self) -> psycopg.Connection[Any]:
         """A connection from the pool (give it back with :meth:`release`)."""
         return self._pool.getconn()
@@ -252,10 +261,11 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     """One transaction over a :class:`PostgresStore` (see the module docstring)."""
 
     dialect = Dialect(lock=" FOR UPDATE", duplicate=(pg_errors.UniqueViolation,))
+    reading = Dialect(lock="", duplicate=(pg_errors.UniqueViolation,))
 
-    def __init__(self, store: PostgresStore) -> None:
+    def __init__(self, store: PostgresStore, *, read_only: bool = False) -> None:
         self._store = store
-        super().__init__(store.codec, store.currency)
+        super().__init__(store.codec, store.currency, read_only=read_only)
 
     def _begin(self) -> Sql:
         return _Connection(self._store.connection())  # psycopg begins on the first statement

@@ -159,6 +159,13 @@ class SqliteStore:
         """A new unit of work over this store."""
         return SqliteUnitOfWork(self)
 
+    def reader(self) -> SqliteUnitOfWork:
+        """A new read-only unit of work: a snapshot, without the write lock (it cannot commit).
+
+        Queries through it run beside a writer instead of waiting for it.
+        """
+        return SqliteUnitOfWork(self, read_only=True)
+
     def verify(self) -> None:
         """Check the whole database (slow: it reads every row; run it after a crash or restore).
 
@@ -195,12 +202,12 @@ class SqliteStore:
 class SqliteUnitOfWork(SqlUnitOfWork):
     """One transaction over a :class:`SqliteStore` (see the module docstring)."""
 
-    dialect = Dialect(lock="", duplicate=(sqlite3.IntegrityError,))
+    dialect = reading = Dialect(lock="", duplicate=(sqlite3.IntegrityError,))
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteStore, *, read_only: bool = False) -> None:
         self._store = store
         self._grouped = False
-        super().__init__(store.codec, store.currency)
+        super().__init__(store.codec, store.currency, read_only=read_only)
 
     def _begin(self) -> sqlite3.Connection:
         connection = self._store.connection()
@@ -212,8 +219,8 @@ class SqliteUnitOfWork(SqlUnitOfWork):
             raise ConcurrencyError(
                 "another unit of work is open in this thread; SQLite units cannot interleave"
             )
-        try:
-            connection.execute("BEGIN IMMEDIATE")
+        try:  # a reader's snapshot begins at its first read and takes no lock
+            connection.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             raise ConcurrencyError(f"the database stayed locked: {error}") from error
         return connection

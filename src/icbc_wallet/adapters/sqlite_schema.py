@@ -20,8 +20,14 @@ from icbc_wallet.errors import SchemaVersionError
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
 _V1: Final = """
-CREATE TABLE wallets (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TABLE merchants (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE wallets (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
+    currency TEXT NOT NULL, posted INTEGER NOT NULL, pending INTEGER NOT NULL
+);
+CREATE TABLE merchants (
+    id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
+    currency TEXT NOT NULL, posted INTEGER NOT NULL, pending INTEGER NOT NULL
+);
 CREATE TABLE payments (
     id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
     hold_expires_at TEXT  -- NULL once the hold is no longer open
@@ -48,17 +54,16 @@ CREATE TABLE accounts (
     account TEXT PRIMARY KEY, currency TEXT NOT NULL, posted INTEGER NOT NULL
 );
 CREATE TABLE entries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL, at TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, entry_id TEXT NOT NULL, at TEXT NOT NULL,
     data TEXT NOT NULL
 );
-CREATE INDEX entries_by_id ON entries (entry_id);
 CREATE TABLE postings (
     seq INTEGER NOT NULL REFERENCES entries (seq), account TEXT NOT NULL,
     amount INTEGER NOT NULL, currency TEXT NOT NULL
 );
 CREATE INDEX postings_by_account ON postings (account, seq);
 CREATE TABLE outbox (
-    position INTEGER PRIMARY KEY AUTOINCREMENT, aggregate_id TEXT NOT NULL,
+    position INTEGER PRIMARY KEY, aggregate_id TEXT NOT NULL,
     version INTEGER NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0
 );

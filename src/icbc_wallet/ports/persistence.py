@@ -47,6 +47,7 @@ __all__ = [
     "AggregateRepository",
     "DisputeStore",
     "EventStore",
+    "HolderRepository",
     "IdempotencyRecord",
     "IdempotencyStore",
     "LedgerStore",
@@ -82,6 +83,17 @@ class AggregateRepository(Protocol[K_contra, A]):
         """Stage a changed aggregate read in this unit of work.
 
         ``commit`` raises ``ConcurrencyError`` if another unit of work saved it since.
+        """
+        ...
+
+
+class HolderRepository(AggregateRepository[K_contra, A], Protocol):
+    """Wallets or merchants: aggregates that hold money, whose balance can be read alone."""
+
+    def balance(self, key: K_contra) -> AccountBalance:
+        """The holder's posted and pending money, without loading the whole aggregate.
+
+        Raises ``NotFoundError`` when there is none.
         """
         ...
 
@@ -243,12 +255,12 @@ class UnitOfWork(Protocol):
     """One transaction over every store. Use it as a context manager and call ``commit()``."""
 
     @property
-    def wallets(self) -> AggregateRepository[WalletId, Wallet]:
+    def wallets(self) -> HolderRepository[WalletId, Wallet]:
         """The unit of work's wallets."""
         ...
 
     @property
-    def merchants(self) -> AggregateRepository[MerchantId, Merchant]:
+    def merchants(self) -> HolderRepository[MerchantId, Merchant]:
         """The unit of work's merchants."""
         ...
 

@@ -47,4 +47,6 @@ class WalletService(
         attempts: how many times a command runs when it meets a :class:`ConcurrencyError`
             (another command changed what it read; a serialization failure or deadlock), with
             a short random pause between runs. 1 turns retries off.
+        read_unit_of_work: makes the units of work queries run in (``store.reader``: a
+            snapshot without write locks); ``unit_of_work`` when None.
     """

@@ -144,8 +144,10 @@ class ServiceBase:
         policies: WalletPolicies | None = None,
         fingerprint_key: bytes | None = None,
         attempts: int = 5,
+        read_unit_of_work: UnitOfWorkFactory | None = None,
     ) -> None:
         self._uow = unit_of_work
+        self._read = read_unit_of_work or unit_of_work
         self._clock = clock
         self._ids = ids
         self._hasher = hasher

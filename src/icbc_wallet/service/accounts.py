@@ -154,12 +154,14 @@ class AccountCommands(ServiceBase):
 
     def wallet(self, wallet_id: str) -> Wallet:
         """A snapshot of the wallet (changing it changes nothing stored)."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.wallets.get(parse_id(wallet_id, WalletId))
 
     def balance(self, wallet_id: str) -> AccountBalance:
         """The wallet's posted, pending and available money."""
-        return self.wallet(wallet_id).balance
+        key = parse_id(wallet_id, WalletId)
+        with self._read() as uow:
+            return uow.wallets.balance(key)
 
     def status(self, wallet_id: str) -> WalletStatus:
         """Whether the wallet is active, frozen or closed."""
@@ -167,10 +169,10 @@ class AccountCommands(ServiceBase):
 
     def merchant(self, merchant_id: str) -> Merchant:
         """A snapshot of the merchant's collection account."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.merchants.get(parse_id(merchant_id, MerchantId))
 
     def payment(self, payment_id: str) -> Payment:
         """A snapshot of a payment: its hold, what was captured, refunded and claimed."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.payments.get(parse_id(payment_id, PaymentId))

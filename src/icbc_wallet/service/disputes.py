@@ -287,7 +287,7 @@ class DisputeCommands(ClaimCommands):
         """
         limit = sweep_limit(limit)
         now = self._now()
-        with self._uow() as uow:
+        with self._read() as uow:
             due = uow.disputes.unanswered(now, limit)
         decided = 0
         for dispute_id in due:
@@ -367,17 +367,17 @@ class DisputeCommands(ClaimCommands):
         """
         limit = sweep_limit(limit)
         now = self._now()
-        with self._uow() as uow:
+        with self._read() as uow:
             return [uow.disputes.get(key) for key in uow.disputes.overdue(now, limit)]
 
     def dispute(self, dispute_id: str) -> Dispute:
         """A dispute: evidence, deadlines and, once decided, the outcome."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.disputes.get(parse_id(dispute_id, DisputeId))
 
     def disputes_for(self, refund_id: str) -> list[Dispute]:
         """Every dispute over a refund request, oldest first (NotFoundError for no such request)."""
         refund_key = parse_id(refund_id, RefundId)
-        with self._uow() as uow:
+        with self._read() as uow:
             uow.refunds.get(refund_key)
             return uow.disputes.for_refund(refund_key)

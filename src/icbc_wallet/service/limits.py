@@ -141,7 +141,7 @@ class LimitCommands(ServiceBase):
         """
         wallet_key = parse_id(wallet_id, WalletId)
         now = self._now()
-        with self._uow() as uow:
+        with self._read() as uow:
             return self._history(uow, uow.wallets.get(wallet_key), now)
 
     @staticmethod

@@ -307,7 +307,7 @@ class MoneyCommands(ServiceBase):
         """
         limit = sweep_limit(limit)
         now = self._now()
-        with self._uow() as uow:
+        with self._read() as uow:
             due = uow.payments.expiring(now, limit)
         expired = 0
         for payment_id in due:

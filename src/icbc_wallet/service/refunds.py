@@ -222,7 +222,7 @@ class RefundCommands(ClaimCommands):
         """
         limit = sweep_limit(limit)
         now = self._now()
-        with self._uow() as uow:
+        with self._read() as uow:
             due = uow.refunds.unanswered(now, limit)
         lapsed = 0
         for refund_id in due:
@@ -242,12 +242,12 @@ class RefundCommands(ClaimCommands):
 
     def refund(self, refund_id: str) -> RefundRequest:
         """A refund request and its answer, if any."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.refunds.get(parse_id(refund_id, RefundId))
 
     def refunds_for(self, payment_id: str) -> list[RefundRequest]:
         """Every refund request of a payment, oldest first (NotFoundError for no such payment)."""
         payment_key = parse_id(payment_id, PaymentId)
-        with self._uow() as uow:
+        with self._read() as uow:
             uow.payments.get(payment_key)
             return uow.refunds.for_payment(payment_key)

@@ -217,7 +217,7 @@ class RegistrationCommands(ServiceBase):
 
     def registration(self, registration_id: str) -> Registration:
         """The stored registration (its ``next_step`` says where to resume)."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.registrations.get(parse_id(registration_id, RegistrationId))
 
     def wallet_for_phone(self, phone: PhoneNumber) -> WalletId | None:
@@ -233,7 +233,7 @@ class RegistrationCommands(ServiceBase):
             raise IdentityTypeError(
                 f"look a wallet up by a PhoneNumber, not {type(phone).__name__}"
             )
-        with self._uow() as uow:
+        with self._read() as uow:
             return uow.owners.find(self._owner_key("phone", phone.reveal()))
 
     def _owner_key(self, kind: str, number: str) -> str:

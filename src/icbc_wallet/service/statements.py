@@ -91,7 +91,7 @@ class StatementQueries(ServiceBase):
         """
         wallet_key, checked = parse_id(wallet_id, WalletId), _period(period)
         now = self._now()
-        with self._uow() as uow:
+        with self._read() as uow:
             wallet = uow.wallets.get(wallet_key)
             events = uow.events.for_aggregate(wallet_key, None, checked.end)
             names = _merchant_names(uow)

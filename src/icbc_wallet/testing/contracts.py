@@ -70,7 +70,13 @@ from icbc_wallet.domain.ids import (
     WalletId,
     parse_id,
 )
-from icbc_wallet.domain.ledger import AccountId, AccountKind, JournalEntry, trial_balance
+from icbc_wallet.domain.ledger import (
+    AccountBalance,
+    AccountId,
+    AccountKind,
+    JournalEntry,
+    trial_balance,
+)
 from icbc_wallet.domain.limits import PaymentMethod
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel
@@ -600,6 +606,21 @@ class UnitOfWorkContract:
         assert wallet.version == 4 + 4
 
     # the ledger --------------------------------------------------------------------------------
+
+    def test_a_holders_balance_reads_alone_what_the_aggregate_holds(
+        self, units: UnitOfWorkFactory
+    ) -> None:
+        """``wallets.balance`` and ``merchants.balance`` equal the stored aggregates' balances."""
+        _seed(units)
+        with units() as uow:
+            wallet = uow.wallets.get(WalletId("W-1"))
+            assert uow.wallets.balance(WalletId("W-1")) == wallet.balance
+            assert wallet.balance.pending == Money.of("100")  # the hold counts
+        with units() as uow:  # read alone, without loading the aggregate first
+            assert uow.wallets.balance(WalletId("W-1")) == wallet.balance
+            assert uow.merchants.balance(MerchantId("M-1")) == AccountBalance.zero("CNY")
+            with pytest.raises(NotFoundError):
+                uow.wallets.balance(WalletId("W-404"))
 
     def test_the_ledger_keeps_each_accounts_balance(self, units: UnitOfWorkFactory) -> None:
         """Posted balances are maintained per account; the trial balance stays zero."""
