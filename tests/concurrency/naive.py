@@ -20,10 +20,12 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from icbc_wallet import bootstrap
 from icbc_wallet.adapters._sql_rows import (
     Aggregates,
-    Dialect,
+    Check,
     Holders,
     Ledger,
     Payments,
@@ -51,7 +53,7 @@ class _Unguarded(Aggregates[Any, Any]):
     def _check(self, key: Any, item: Any) -> None:
         pass
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         db = self._tx()
         columns = ("version", "data", *self._extra_columns)
         marks = ", ".join("?" * (len(columns) + 1))
@@ -64,6 +66,7 @@ class _Unguarded(Aggregates[Any, Any]):
                 db.execute(insert, (key, *values))
             else:
                 db.execute(update, (*values, key))
+        return []  # nothing to check afterwards
 
 
 class _NaiveHolders(_Unguarded, Holders[Any, Any]):
@@ -77,7 +80,7 @@ class _NaivePayments(_Unguarded, Payments):
 class _NaiveLedger(Ledger):
     """Balances written as the values this unit computed, not as the amounts it posted."""
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         db = self._tx()
         for entry in self._entries:
             seq = db.execute(
@@ -95,6 +98,7 @@ class _NaiveLedger(Ledger):
                 "ON CONFLICT (account) DO UPDATE SET posted = excluded.posted",
                 (str(account), posted.currency, posted.minor),
             )
+        return []
 
 
 class _Naive(SqlUnitOfWork):
@@ -103,7 +107,7 @@ class _Naive(SqlUnitOfWork):
     def _reset(self) -> None:
         super()._reset()
         tx, codec, dialect = self._transaction, self._codec, self.dialect
-        self.ledger = _NaiveLedger(tx, codec, self._currency)
+        self.ledger = _NaiveLedger(tx, codec, self._currency, dialect.entry_seq)
         self.wallets = _NaiveHolders(tx, codec, dialect, "wallet", "wallets", self.ledger)
         self.merchants = _NaiveHolders(tx, codec, dialect, "merchant", "merchants", self.ledger)
         self.payments = _NaivePayments(tx, codec, dialect, "payment", "payments")
@@ -159,7 +163,7 @@ def naive_postgres(
     class NaivePostgresUnitOfWork(_Naive, PostgresUnitOfWork):
         """Reads that lock nothing, at READ COMMITTED."""
 
-        dialect = Dialect(lock="", duplicate=PostgresUnitOfWork.dialect.duplicate)
+        dialect = attrs.evolve(PostgresUnitOfWork.dialect, lock="")
 
     class NaivePostgresStore(PostgresStore):
         def unit_of_work(self) -> PostgresUnitOfWork:

@@ -24,6 +24,7 @@ holds a wallet or merchant balance that is negative or differs from its ledger a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from operator import attrgetter
 from types import TracebackType
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Aggregates",
+    "Check",
     "Dialect",
     "Disputes",
     "Events",
@@ -99,6 +101,18 @@ class Sql(Protocol):
 
 
 Transaction = Callable[[], Sql]
+Check = Callable[[], None]
+"""Run after a commit's writes were sent: raises if one of them found its row changed."""
+
+
+def _changed(cursor: Cursor, what: str) -> Check:
+    """A check that ``cursor``'s statement changed exactly one row."""
+
+    def check() -> None:
+        if cursor.rowcount != 1:
+            raise ConcurrencyError(f"{what} was changed by another command")
+
+    return check
 
 
 @attrs.frozen
@@ -110,10 +124,13 @@ class Dialect:
             database locks rows (PostgreSQL), ``""`` where a transaction locks the whole
             database (SQLite's ``BEGIN IMMEDIATE``).
         duplicate: the exception types a duplicate primary key raises.
+        entry_seq: the SQL for the ``seq`` of the journal entry this transaction inserted last
+            (its postings refer to it).
     """
 
     lock: str
     duplicate: tuple[type[BaseException], ...]
+    entry_seq: str
 
 
 def instant(moment: datetime) -> str:
@@ -208,10 +225,10 @@ class Aggregates(Generic[K, A]):
     def _extra(self, item: A) -> tuple[object, ...]:
         return ()
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         if not self._dirty:
-            return
-        db = self._tx()
+            return []
+        db, checks = self._tx(), []
         columns = ("version", "data", *self._extra_columns)
         insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
         update = (
@@ -225,8 +242,10 @@ class Aggregates(Generic[K, A]):
                     db.execute(insert, (key, *values))
                 except self._dialect.duplicate:
                     raise ConcurrencyError(f"{self._what} {key!r} already exists") from None
-            elif db.execute(update, (*values, key, self._read_version[key])).rowcount != 1:
-                raise ConcurrencyError(f"{self._what} {key!r} was changed by another command")
+            else:
+                cursor = db.execute(update, (*values, key, self._read_version[key]))
+                checks.append(_changed(cursor, f"{self._what} {key!r}"))
+        return checks
 
 
 class Holders(Aggregates[K, A]):
@@ -369,10 +388,10 @@ class Records(Generic[K, V]):
         chosen = sorted((r for r in found.values() if keep(r)), key=order)
         return chosen if limit is None else chosen[:limit]
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         if not self._staged:
-            return
-        db = self._tx()
+            return []
+        db, checks = self._tx(), []
         columns = ("data", *self._columns)
         insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
         assign = ", ".join(f"{c} = ?" for c in columns)
@@ -391,8 +410,11 @@ class Records(Generic[K, V]):
                     db.execute(insert, (key, *values))
                 except self._dialect.duplicate:
                     raise ConcurrencyError(f"{self._what} {key!r} already exists") from None
-            elif db.execute(update, (*values, key, read)).rowcount != 1:
-                raise ConcurrencyError(f"{self._what} {key!r} was changed by another command")
+            else:
+                checks.append(
+                    _changed(db.execute(update, (*values, key, read)), f"{self._what} {key!r}")
+                )
+        return checks
 
 
 class Refunds(Records[RefundId, RefundRequest]):
@@ -485,8 +507,15 @@ class Disputes(Records[DisputeId, Dispute]):
 class Ledger:
     """Maintained posted balances per account (``accounts``), the journal and its postings."""
 
-    def __init__(self, transaction: Transaction, codec: Codec, currency: str) -> None:
-        self._tx, self._codec, self._currency = transaction, codec, currency
+    def __init__(
+        self, transaction: Transaction, codec: Codec, currency: str, entry_seq: str
+    ) -> None:
+        self._tx, self._codec, self._currency, self._entry_seq = (
+            transaction,
+            codec,
+            currency,
+            entry_seq,
+        )
         self._read: dict[AccountId, AccountBalance] = {}  # as read from the table
         self._changed: dict[AccountId, AccountBalance] = {}
         self._entries: list[JournalEntry] = []
@@ -534,31 +563,44 @@ class Ledger:
             )
         return iter([_decode(self._codec, data, "journal entry", seq) for seq, data in rows])
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         if not self._entries:
-            return
+            return []
         db = self._tx()
         for entry in self._entries:
-            seq = db.execute(
-                "INSERT INTO entries (entry_id, at, data) VALUES (?, ?, ?) RETURNING seq",
+            db.execute(
+                "INSERT INTO entries (entry_id, at, data) VALUES (?, ?, ?)",
                 (entry.entry_id, instant(entry.at), self._codec.dumps(entry)),
-            ).fetchall()[0][0]
-            db.executemany(
-                "INSERT INTO postings (seq, account, amount, currency) VALUES (?, ?, ?, ?)",
-                [(seq, str(p.account), p.amount.minor, p.amount.currency) for p in entry.postings],
             )
+            db.executemany(
+                "INSERT INTO postings (seq, account, amount, currency) "
+                f"VALUES ({self._entry_seq}, ?, ?, ?)",
+                [(str(p.account), p.amount.minor, p.amount.currency) for p in entry.postings],
+            )
+        checks = []
         # In a fixed order, so that two commits touching the same accounts cannot deadlock.
         for account in sorted(self._changed):
             balance = self._changed[account]
             posted = balance.posted.minor
-            (now_posted,) = db.execute(
+            cursor = db.execute(
                 "INSERT INTO accounts (account, currency, posted) VALUES (?, ?, ?) "
                 "ON CONFLICT (account) DO UPDATE SET posted = accounts.posted + excluded.posted "
                 "RETURNING posted",
                 (str(account), balance.posted.currency, posted - self._read[account].posted.minor),
-            ).fetchall()[0]
-            if now_posted != posted and not account.kind.may_go_negative:
-                raise ConcurrencyError(f"the balance of {account} was changed by another command")
+            )
+            if not account.kind.may_go_negative:  # what others post to the bank's own may vary
+                checks.append(_booked(cursor, account, posted))
+        return checks
+
+
+def _booked(cursor: Cursor, account: AccountId, expected: int) -> Check:
+    """A check that a customer's account came to the balance this unit computed."""
+
+    def check() -> None:
+        if cursor.fetchall()[0][0] != expected:
+            raise ConcurrencyError(f"the balance of {account} was changed by another command")
+
+    return check
 
 
 def _balance(account: AccountId, currency: str, posted: int) -> AccountBalance:
@@ -602,9 +644,9 @@ class Events:
     def mark_delivered(self, positions: Iterable[int]) -> None:
         self._delivered.update(positions)
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         if not (self._new or self._delivered):
-            return
+            return []
         db = self._tx()
         if self._new:
             db.executemany(
@@ -625,6 +667,7 @@ class Events:
                 "UPDATE outbox SET delivered = 1 WHERE position = ?",
                 [(position,) for position in sorted(self._delivered)],
             )
+        return []
 
 
 class Idempotency:
@@ -670,14 +713,14 @@ class Idempotency:
         )
         return int(row[0])
 
-    def flush(self) -> None:
+    def flush(self) -> list[Check]:
         if not self._staged and self._purge_at is None:
-            return
-        db = self._tx()
+            return []
+        db, checks = self._tx(), []
         if self._purge_at is not None:
             db.execute("DELETE FROM idempotency WHERE expires_at <= ?", (instant(self._purge_at),))
         for key, r in self._staged.items():
-            taken = db.execute(
+            cursor = db.execute(
                 "INSERT INTO idempotency (key, fingerprint, result, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
                 "fingerprint = excluded.fingerprint, result = excluded.result, "
@@ -690,9 +733,17 @@ class Idempotency:
                     instant(r.created_at),
                     instant(r.expires_at),
                 ),
-            ).rowcount
-            if taken != 1:
-                raise ConcurrencyError(f"idempotency key {key!r} was recorded by another command")
+            )
+            checks.append(_taken(cursor, key))
+        return checks
+
+
+def _taken(cursor: Cursor, key: str) -> Check:
+    def check() -> None:
+        if cursor.rowcount != 1:
+            raise ConcurrencyError(f"idempotency key {key!r} was recorded by another command")
+
+    return check
 
 
 def audit(db: Sql) -> list[str]:
@@ -762,7 +813,7 @@ class SqlUnitOfWork:
     def _reset(self) -> None:
         tx, codec = self._transaction, self._codec
         dialect = self.reading if self.read_only else self.dialect
-        self.ledger = Ledger(tx, codec, self._currency)
+        self.ledger = Ledger(tx, codec, self._currency, dialect.entry_seq)
         self.wallets: Holders[WalletId, Wallet] = Holders(
             tx, codec, dialect, "wallet", "wallets", self.ledger
         )
@@ -781,6 +832,10 @@ class SqlUnitOfWork:
 
     def _begin(self) -> Sql:
         raise NotImplementedError
+
+    def _batch(self, db: Sql) -> AbstractContextManager[object]:
+        """Where the commit's writes are sent together (PostgreSQL's pipeline); here, as they come."""
+        return nullcontext()
 
     def _end(self, db: Sql, *, commit: bool) -> None:
         raise NotImplementedError
@@ -822,19 +877,25 @@ class SqlUnitOfWork:
         db = self._transaction()
         db.execute("SAVEPOINT uow_commit")
         try:
-            for store in (
-                self.wallets,
-                self.merchants,
-                self.payments,
-                self.refunds,
-                self.disputes,
-                self.registrations,
-                self.owners,
-                self.ledger,
-                self.events,
-                self.idempotency,
-            ):
-                store.flush()
+            with self._batch(db):  # the writes go out together; their checks run after
+                checks = [
+                    check
+                    for store in (
+                        self.wallets,
+                        self.merchants,
+                        self.payments,
+                        self.refunds,
+                        self.disputes,
+                        self.registrations,
+                        self.owners,
+                        self.ledger,
+                        self.events,
+                        self.idempotency,
+                    )
+                    for check in store.flush()
+                ]
+            for check in checks:
+                check()
         except BaseException:
             db.execute("ROLLBACK TO SAVEPOINT uow_commit")
             db.execute("RELEASE SAVEPOINT uow_commit")

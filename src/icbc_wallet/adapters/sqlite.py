@@ -202,7 +202,8 @@ class SqliteStore:
 class SqliteUnitOfWork(SqlUnitOfWork):
     """One transaction over a :class:`SqliteStore` (see the module docstring)."""
 
-    dialect = reading = Dialect(lock="", duplicate=(sqlite3.IntegrityError,))
+    # The write lock is held, so the newest entry is this transaction's.
+    dialect = reading = Dialect("", (sqlite3.IntegrityError,), "(SELECT max(seq) FROM entries)")
 
     def __init__(self, store: SqliteStore, *, read_only: bool = False) -> None:
         self._store = store
