@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from icbc_wallet.adapters import sqlite_schema
 from icbc_wallet.adapters.hashing import ScryptHasher
 from icbc_wallet.adapters.runtime import ManualClock, SequentialIds
 from icbc_wallet.adapters.sqlite import SqliteStore
@@ -328,3 +329,24 @@ def test_an_impossible_stored_balance_is_refused_and_the_audit_names_a_mismatch(
     with pytest.raises(CorruptStateError, match="its account"):
         store.verify()
     store.close()
+
+
+def test_a_database_of_an_older_schema_is_migrated_in_order_and_keeps_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wallet.db"
+    store = SqliteStore(path, codec=storage_codec())
+    with store.unit_of_work() as uow:
+        uow.owners.put("O-1", WalletId("W-1"))
+        uow.commit()
+    store.close()
+    later = "ALTER TABLE owners ADD COLUMN note TEXT; CREATE INDEX owners_note ON owners (note)"
+    monkeypatch.setattr(sqlite_schema, "_MIGRATIONS", (*sqlite_schema._MIGRATIONS, later))
+    monkeypatch.setattr(sqlite_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    reopened = SqliteStore(path, codec=storage_codec())
+    raw = reopened.connection()
+    assert raw.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+    assert "note" in [row[1] for row in raw.execute("PRAGMA table_info(owners)")]
+    with reopened.unit_of_work() as uow:
+        assert uow.owners.get("O-1") == "W-1"
+    reopened.close()

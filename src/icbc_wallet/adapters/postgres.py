@@ -5,6 +5,10 @@ Install the extra: ``pip install "icbc-wallet[postgres]"`` (psycopg 3 and psycop
 schema (``icbc_wallet`` by default), created and migrated by the library as for SQLite (a
 ``schema_version`` table; a newer schema is refused). Any PostgreSQL from 13 on works.
 
+Round trips. A commit's writes go to the server in one pipeline, and their checks (row
+counts, balances) run when the results are back; queries run in :meth:`PostgresStore.reader`
+units, which lock nothing.
+
 Concurrency. Transactions run at READ COMMITTED. Reading a wallet, merchant, payment or record
 locks its row (``SELECT ... FOR UPDATE``) until the unit of work ends, so two commands on one
 wallet run one after the other and the second sees what the first committed; a transfer locks
@@ -240,7 +244,11 @@ class PostgresStore:
         return self._pool.getconn()
 
     def release(self, raw: psycopg.Connection[Any]) -> None:
-        """Return a connection taken with :meth:`connection` (rolled back if in a transaction)."""
+        """Return a connection taken with :meth:`connection`.
+
+        End its transaction first (``commit()`` or ``rollback()``): the pool rolls back one
+        left open, with a warning.
+        """
         self._pool.putconn(raw)
 
     def verify(self) -> None:
