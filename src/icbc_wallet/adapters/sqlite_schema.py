@@ -62,8 +62,9 @@ CREATE TABLE postings (
     amount INTEGER NOT NULL, currency TEXT NOT NULL
 );
 CREATE INDEX postings_by_account ON postings (account, seq);
+-- AUTOINCREMENT: a position is a notification's id, never to be reused even if rows go.
 CREATE TABLE outbox (
-    position INTEGER PRIMARY KEY, aggregate_id TEXT NOT NULL,
+    position INTEGER PRIMARY KEY AUTOINCREMENT, aggregate_id TEXT NOT NULL,
     version INTEGER NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0
 );
