@@ -131,6 +131,29 @@ def fuzz(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def soak(session: nox.Session) -> None:
+    """Long persistence runs (tens of minutes, not part of `nox`): crashes, races, lockstep.
+
+    The crash harness at full size, 200 race repetitions per database, and the stateful
+    machine (memory alone and memory + SQLite + PostgreSQL in lockstep) at the fuzz profile.
+    """
+    _install(session, "test")
+    session.run(
+        "pytest",
+        "-q",
+        "tests/crash",
+        "tests/concurrency",
+        "tests/stateful",
+        *session.posargs,
+        env={
+            "ICBC_WALLET_CRASH_FULL": "1",
+            "ICBC_WALLET_RACE_REPETITIONS": "200",
+            "HYPOTHESIS_PROFILE": "fuzz",
+        },
+    )
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print cost ratios against raw baselines measured in the same process (not in `nox`)."""
     _install(session, "test", extras="postgres")
