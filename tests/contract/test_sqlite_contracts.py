@@ -80,23 +80,10 @@ def test_the_service_runs_on_sqlite_and_its_state_survives_reopening(tmp_path: P
     store, clock, phones = (
         SqliteStore(path, codec=storage_codec()),
         ManualClock(START),
-        (InMemoryPhoneVerifier()),
+        InMemoryPhoneVerifier(),
     )
     service = _service(store, clock, phones)
-    phone = PhoneNumber.parse("13800138000")
-    registration = service.start_registration(phone, idempotency_key="k1")
-    code = phones.last_code_for(phone)
-    assert code is not None
-    service.verify_phone(registration, phone, code, idempotency_key="k2")
-    resident = ResidentId.parse("34052419800101001X")
-    service.provide_identity(registration, "张三", resident, idempotency_key="k3")
-    service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key="k4")
-    service.add_card(registration, CARD, idempotency_key="k5")
-    wallet = service.submit_registration(registration, idempotency_key="k6")
-    shop = service.register_merchant(
-        "Mugs", MerchantCreditCode.parse("91110000600037341L"), "food", idempotency_key="k7"
-    )
-    service.top_up(wallet, CARD, Money.of("1000"), idempotency_key="k8")
+    wallet, shop = _customer_and_shop(service, phones, Money.of("1000"))
     paid = service.pay(wallet, shop, Money.of("35.50"), method="static_qr", idempotency_key="k9")
     assert paid.approved
     refund = service.request_refund(paid.reference, Money.of("10"), "cold", idempotency_key="k10")
@@ -208,9 +195,10 @@ def test_what_a_unit_stages_it_reads_back_before_commit(tmp_path: Path) -> None:
 # --- grouped commits, corrupt rows, the audit ---------------------------------------------------
 
 
-def _funded_bank(path: Path) -> tuple[WalletService, SqliteStore, str, str]:
-    store, phones = SqliteStore(path, codec=storage_codec()), InMemoryPhoneVerifier()
-    service = _service(store, ManualClock(START), phones)
+def _customer_and_shop(
+    service: WalletService, phones: InMemoryPhoneVerifier, top_up: Money
+) -> tuple[str, str]:
+    """A class-2 wallet with ``top_up`` in it, and a merchant."""
     phone = PhoneNumber.parse("13800138000")
     registration = service.start_registration(phone, idempotency_key="k1")
     code = phones.last_code_for(phone)
@@ -224,8 +212,14 @@ def _funded_bank(path: Path) -> tuple[WalletService, SqliteStore, str, str]:
     shop = service.register_merchant(
         "Mugs", MerchantCreditCode.parse("91110000600037341L"), "food", idempotency_key="k7"
     )
-    service.top_up(wallet, CARD, Money.of("100"), idempotency_key="k8")
-    return service, store, wallet, shop
+    service.top_up(wallet, CARD, top_up, idempotency_key="k8")
+    return wallet, shop
+
+
+def _funded_bank(path: Path) -> tuple[WalletService, SqliteStore, str, str]:
+    store, phones = SqliteStore(path, codec=storage_codec()), InMemoryPhoneVerifier()
+    service = _service(store, ManualClock(START), phones)
+    return service, store, *_customer_and_shop(service, phones, Money.of("100"))
 
 
 def test_a_group_commits_its_units_together_and_an_exception_loses_them_all(

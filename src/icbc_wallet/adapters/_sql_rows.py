@@ -47,7 +47,13 @@ from icbc_wallet.domain.ids import (
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, JournalEntry
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.refund_requests import RefundRequest, RefundRequestStatus
-from icbc_wallet.errors import ConcurrencyError, CorruptStateError, NotFoundError, WalletError
+from icbc_wallet.errors import (
+    ConcurrencyError,
+    CorruptStateError,
+    NotFoundError,
+    SchemaVersionError,
+    WalletError,
+)
 from icbc_wallet.ports.persistence import IdempotencyRecord, StoredEvent
 
 if TYPE_CHECKING:
@@ -70,6 +76,7 @@ __all__ = [
     "Refunds",
     "Sql",
     "SqlUnitOfWork",
+    "apply_migrations",
     "audit",
     "instant",
 ]
@@ -744,6 +751,32 @@ def _taken(cursor: Cursor, key: str) -> Check:
             raise ConcurrencyError(f"idempotency key {key!r} was recorded by another command")
 
     return check
+
+
+def apply_migrations(db: Sql, migrations: Sequence[str], where: str) -> int:
+    """Apply the ``migrations`` a database lacks, in order, in the caller's transaction.
+
+    A ``schema_version`` table records each version applied; a migration is SQL statements
+    separated by ``;``. Returns the version reached (``len(migrations)``).
+
+    Raises:
+        SchemaVersionError: ``where`` (the database, named for the message) was written by a
+            newer library than this one.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+    newest = len(migrations)
+    if found > newest:
+        raise SchemaVersionError(
+            f"{where} has schema version {found}; this library reads up to {newest}: "
+            "upgrade icbc-wallet to open it"
+        )
+    for version in range(found + 1, newest + 1):
+        for statement in migrations[version - 1].split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    return newest
 
 
 def audit(db: Sql) -> list[str]:

@@ -31,13 +31,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Final
 
-from icbc_wallet.adapters._sql_rows import Dialect, Sql, SqlUnitOfWork, audit
+from icbc_wallet.adapters._sql_rows import Dialect, Sql, SqlUnitOfWork, apply_migrations, audit
 from icbc_wallet.adapters.codec import Codec
 from icbc_wallet.errors import (
     ConcurrencyError,
     CorruptStateError,
     InvalidPolicyError,
-    SchemaVersionError,
     WalletError,
 )
 
@@ -217,19 +216,7 @@ class PostgresStore:
                     psycopg.sql.Identifier(self.schema)
                 )
             )
-            raw.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = raw.execute("SELECT max(version) FROM schema_version").fetchone()
-            found = (row[0] if row else None) or 0
-            if found > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"the schema {self.schema!r} has version {found}; this library reads up to "
-                    f"{SCHEMA_VERSION}: upgrade icbc-wallet to open it"
-                )
-            for version in range(found + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[version - 1].split(";"):
-                    if statement.strip():
-                        raw.execute(statement)
-                raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+            apply_migrations(_Connection(raw), _MIGRATIONS, f"the schema {self.schema!r}")
 
     def unit_of_work(self) -> PostgresUnitOfWork:
         """A new unit of work over this store."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Final
 
-from icbc_wallet.errors import SchemaVersionError
+from icbc_wallet.adapters._sql_rows import apply_migrations
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
@@ -90,21 +90,9 @@ def migrate(connection: sqlite3.Connection) -> int:
     """
     connection.execute("BEGIN IMMEDIATE")
     try:
-        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
-        found = row[0] or 0
-        if found > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"the database has schema version {found}; this library reads up to "
-                f"{SCHEMA_VERSION}: upgrade icbc-wallet to open it"
-            )
-        for version in range(found + 1, SCHEMA_VERSION + 1):
-            for statement in _MIGRATIONS[version - 1].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            connection.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        version = apply_migrations(connection, _MIGRATIONS, "the database")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
-    return SCHEMA_VERSION
+    return version
