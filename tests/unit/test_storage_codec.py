@@ -228,3 +228,25 @@ def test_aware_datetimes_come_back_equal_and_in_utc(moment: datetime) -> None:
 @given(st.from_type(PhoneNumber), st.from_type(BankCard), st.from_type(ResidentId))
 def test_identities_round_trip(phone: PhoneNumber, card: BankCard, rid: ResidentId) -> None:
     assert round_trip((phone, card, rid)) == (phone, card, rid)
+
+
+def test_equal_frozen_values_decode_to_one_shared_instance_but_events_and_aggregates_do_not(
+    bank: InMemoryBank,
+) -> None:
+    limit = Limit.of(daily="5000", monthly="50000")
+    text = CODEC.dumps((limit, Money.of("1")))
+    first, second = CODEC.loads(text), CODEC.loads(text)
+    assert first == second
+    assert first[0] is second[0]  # built and validated once, shared: it cannot change
+    with bank.store.unit_of_work() as uow:
+        event = uow.events.undelivered(1)[0].event
+    assert CODEC.loads(CODEC.dumps(event)) is not CODEC.loads(CODEC.dumps(event))
+    stored = next(iter(bank.store.wallets.rows.values()))
+    assert CODEC.loads(CODEC.dumps(stored)) is not CODEC.loads(CODEC.dumps(stored))
+
+
+def test_the_shared_values_are_bounded() -> None:
+    codec = storage_codec()
+    for cents in range(5000):
+        codec.loads(codec.dumps(Limit.of(daily=cents + 1)))
+    assert len(codec._interned) <= 4096

@@ -19,6 +19,11 @@ attrs classes are stored by their ``init`` fields only: fields with ``init=False
 aggregate's pending events, its cached account and limit schedule) are rebuilt by the class's
 own ``__init__`` and ``__attrs_post_init__`` on decode, so nothing private reaches the disk.
 
+Decoding runs as the JSON parser's object hook, bottom-up. Frozen value objects compared by
+value (limits, money, identity numbers) are interned: equal ones decode to one shared instance,
+built and validated once (every wallet of a tier stores the same limits); events, aggregates
+and values holding unhashable fields are built each time.
+
 The codec knows the domain's classes (found in :mod:`icbc_wallet.domain`). Adapters may not
 import the aggregates or the service, so those classes are given by the composition root
 (:func:`icbc_wallet.bootstrap.storage_codec`) through ``types``. The dispatch on the way out is
@@ -53,6 +58,7 @@ import attrs
 import cattrs
 
 import icbc_wallet.domain
+from icbc_wallet.domain.events import Event
 from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
 from icbc_wallet.domain.money import Money
 from icbc_wallet.errors import WalletError
@@ -93,6 +99,20 @@ def _utc_text(value: datetime) -> dict[str, Any]:
     return {_TAG: "datetime", "utc": value.astimezone(UTC).isoformat()}
 
 
+_ABSENT: Final = object()
+_MAX_INTERNED: Final = 4096
+_FROZEN_SETATTR: Final[object] = attrs.frozen(type("_Probe", (), {})).__setattr__
+
+
+def _is_value(cls: type) -> bool:
+    """A frozen attrs class compared by value (so equal instances may be shared), not an event."""
+    setter: object = getattr(cls, "__setattr__", None)
+    equality: object = cls.__eq__
+    return (
+        setter is _FROZEN_SETATTR and equality is not object.__eq__ and not issubclass(cls, Event)
+    )
+
+
 def _same(value: object) -> object:
     return value
 
@@ -120,6 +140,7 @@ class Codec:
                 raise CodecError(f"two storable classes are named {cls.__name__!r}")
         self._fields: dict[type, tuple[tuple[str, str], ...]] = {}
         self._encoders: dict[type, Callable[[Any], Any]] = {}
+        self._interned: dict[tuple[object, ...], object] = {}
         out = cattrs.Converter()
         out.register_unstructure_hook_func(lambda _: True, _unknown)  # first: the last resort
         out.register_unstructure_hook_factory(attrs.has, self._attrs_encoder)
@@ -147,12 +168,11 @@ class Codec:
             "MerchantCreditCode": lambda d: MerchantCreditCode.parse(
                 d["text"], allow_bad_checksum=d["allow_bad_checksum"]
             ),
-            "tuple": lambda d: tuple(self.decode(x) for x in d["items"]),
-            "frozenset": lambda d: frozenset(self.decode(x) for x in d["items"]),
-            "dict": lambda d: {self.decode(k): self.decode(v) for k, v in d["items"]},
-            "proxy": lambda d: MappingProxyType(
-                {self.decode(k): self.decode(v) for k, v in d["items"]}
-            ),
+            # Readers get their children decoded already (see _restore).
+            "tuple": lambda d: tuple(d["items"]),
+            "frozenset": lambda d: frozenset(d["items"]),
+            "dict": lambda d: dict(d["items"]),
+            "proxy": lambda d: MappingProxyType(dict(d["items"])),
         }
 
     # --- public ---------------------------------------------------------------------------
@@ -194,6 +214,14 @@ class Codec:
             return [self.decode(x) for x in data]
         if type(data) is not dict:
             return data
+        return self._restore({key: self.decode(value) for key, value in data.items()})
+
+    def _restore(self, data: dict[str, Any]) -> object:
+        """One tagged object whose children are already decoded (``json.loads``'s object_hook).
+
+        ``loads`` lets the JSON parser call this bottom-up, so decoding walks the document once,
+        in C, and Python runs only per tagged object.
+        """
         tag = data.get(_TAG)
         reader = self._readers.get(tag) if type(tag) is str else None
         if reader is None:
@@ -207,14 +235,40 @@ class Codec:
         if issubclass(cls, enum.Enum):
             members = cls
             reader: Callable[[dict[str, Any]], object] = lambda d: members(d["value"])  # noqa: E731
+        elif _is_value(cls):
+            reader = self._interning_reader(cls)
         else:
             fields = self._init_fields(cls)
-            decode = self.decode
 
             def reader(d: dict[str, Any]) -> object:
-                return cls(**{alias: decode(d[name]) for name, alias in fields if name in d})
+                return cls(**{alias: d[name] for name, alias in fields if name in d})
 
         self._readers[cls.__name__] = reader
+        return reader
+
+    def _interning_reader(self, cls: type) -> Callable[[dict[str, Any]], object]:
+        """A reader that returns one shared instance per distinct value of a frozen class.
+
+        Every wallet of a tier stores the same limits: building (and validating) them once
+        instead of once per load is most of what decoding a wallet costs. Values that are not
+        hashable are built every time.
+        """
+        fields = self._init_fields(cls)
+        names = tuple(name for name, _ in fields)
+        built = self._interned
+
+        def reader(d: dict[str, Any]) -> object:
+            key = (cls, *(d.get(name, _ABSENT) for name in names))
+            try:
+                found = built.get(key)
+            except TypeError:  # a field holds an unhashable value
+                return cls(**{alias: d[name] for name, alias in fields if name in d})
+            if found is None:
+                if len(built) >= _MAX_INTERNED:
+                    built.clear()
+                found = built[key] = cls(**{alias: d[name] for name, alias in fields if name in d})
+            return found
+
         return reader
 
     def dumps(self, value: object) -> str:
@@ -223,7 +277,7 @@ class Codec:
 
     def loads(self, text: str | bytes) -> Any:
         """The value :meth:`dumps` turned into ``text``."""
-        return self.decode(json.loads(text))
+        return json.loads(text, object_hook=self._restore)
 
     # --- hooks ------------------------------------------------------------------------------
 
