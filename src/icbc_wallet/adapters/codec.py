@@ -162,9 +162,9 @@ class Codec:
             "datetime": lambda d: datetime.fromisoformat(d["utc"]).astimezone(UTC),
             "ZoneInfo": lambda d: ZoneInfo(d["key"]),
             "Decimal": lambda d: Decimal(d["text"]),
-            "PhoneNumber": lambda d: PhoneNumber.parse(d["text"]),
-            "ResidentId": lambda d: ResidentId.parse(d["text"]),
-            "BankCard": lambda d: BankCard.parse(d["text"]),
+            "PhoneNumber": self._parsed(PhoneNumber.parse),
+            "ResidentId": self._parsed(ResidentId.parse),
+            "BankCard": self._parsed(BankCard.parse),
             "MerchantCreditCode": lambda d: MerchantCreditCode.parse(
                 d["text"], allow_bad_checksum=d["allow_bad_checksum"]
             ),
@@ -267,6 +267,21 @@ class Codec:
                 if len(built) >= _MAX_INTERNED:
                     built.clear()
                 found = built[key] = cls(**{alias: d[name] for name, alias in fields if name in d})
+            return found
+
+        return reader
+
+    def _parsed(self, parse: Callable[[str], object]) -> Callable[[dict[str, Any]], object]:
+        """A reader of an identity number: parsed (and checked) once per distinct number."""
+        built = self._interned
+
+        def reader(d: dict[str, Any]) -> object:
+            key = (parse, d["text"])
+            found = built.get(key)
+            if found is None:
+                if len(built) >= _MAX_INTERNED:
+                    built.clear()
+                found = built[key] = parse(d["text"])
             return found
 
         return reader
