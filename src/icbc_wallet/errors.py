@@ -61,6 +61,7 @@ __all__ = [
     "RegistrationStateError",
     "SchemaVersionError",
     "SecretTypeError",
+    "StorageUnavailableError",
     "TextTypeError",
     "TooManyAttemptsError",
     "UnbalancedEntryError",
@@ -292,6 +293,14 @@ class IdempotencyConflict(WalletError, ValueError):  # noqa: N818  # the name th
 
 class ConcurrencyError(WalletError, RuntimeError):
     """Another unit of work changed the same aggregate first; retry the command."""
+
+
+class StorageUnavailableError(WalletError, ConnectionError):
+    """The database could not be reached or dropped the connection; the command may be retried.
+
+    If it happened while committing, the command may or may not have been applied: retry it
+    with the same idempotency key, which applies it at most once.
+    """
 
 
 class CorruptStateError(WalletError, RuntimeError):

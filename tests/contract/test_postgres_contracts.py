@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -11,9 +13,15 @@ from icbc_wallet import bootstrap
 from icbc_wallet.adapters.hashing import ScryptHasher
 from icbc_wallet.adapters.runtime import ManualClock
 from icbc_wallet.bootstrap import Bank, storage_codec
-from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
+from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
+from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.domain.money import Money
-from icbc_wallet.errors import CorruptStateError, InvalidPolicyError, SchemaVersionError
+from icbc_wallet.errors import (
+    CorruptStateError,
+    InvalidPolicyError,
+    SchemaVersionError,
+    StorageUnavailableError,
+)
 from icbc_wallet.ports.persistence import UnitOfWorkFactory
 from icbc_wallet.testing.contracts import UnitOfWorkContract
 
@@ -125,3 +133,87 @@ def test_the_audit_names_a_balance_changed_behind_the_books(
     with pytest.raises(CorruptStateError, match="ledger account"):
         bank.service.wallet(wallet)
     bank.close()
+
+
+def test_a_reader_sees_one_snapshot_while_others_commit(
+    postgres_dsn: str, postgres_schema: str
+) -> None:
+    bank = _bank(postgres_dsn, postgres_schema)
+    wallet = _funded_wallet(bank, 0)
+    store = bank.store
+    assert isinstance(store, PostgresStore)
+    with store.reader() as reader:
+        before = reader.wallets.balance(WalletId(wallet))
+        bank.service.top_up(wallet, CARD, Money.of("1"), idempotency_key="during")  # commits
+        assert reader.wallets.balance(WalletId(wallet)) == before  # REPEATABLE READ
+        assert reader.wallets.get(WalletId(wallet)).balance == before  # and it still checks out
+    assert bank.service.balance(wallet).posted == before.posted + Money.of("1")
+    bank.close()
+
+
+def test_two_commands_with_one_key_at_once_apply_once_and_answer_alike(
+    postgres_dsn: str, postgres_schema: str
+) -> None:
+    bank = _bank(postgres_dsn, postgres_schema)
+    wallet = _funded_wallet(bank, 0)
+    shop = bank.service.register_merchant(
+        "Mugs", MerchantCreditCode.parse("91110000600037341L"), "food", idempotency_key="m"
+    )
+    for round_ in range(5):
+        held = bank.service.authorise(
+            wallet, shop, Money.of("10"), method="online", idempotency_key=f"h{round_}"
+        )
+        capture = partial(
+            bank.service.capture, held.reference, Money.of("10"), idempotency_key=f"cap{round_}"
+        )
+        answers = _twice_at_once(capture)
+        assert not isinstance(answers[0], BaseException), answers
+        assert answers[0] == answers[1]
+    assert bank.service.balance(wallet).posted == Money.of("5000") - Money.of("50")
+    bank.store.verify()
+    bank.close()
+
+
+def _twice_at_once(command: Callable[[], object]) -> list[object]:
+    """What ``command`` returned (or raised) in each of two threads started together."""
+    start, answers = threading.Barrier(2), []
+
+    def run() -> None:
+        start.wait()
+        try:
+            answers.append(command())
+        except BaseException as error:  # collected: the caller asserts there are none
+            answers.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_the_dsn_options_are_kept_and_a_dropped_connection_is_replaced(
+    postgres_dsn: str, postgres_schema: str
+) -> None:
+    dsn = f"{postgres_dsn}?options=-c%20statement_timeout%3D4321"
+    store = PostgresStore(dsn, codec=storage_codec(), schema=postgres_schema, max_connections=1)
+    raw = store.connection()
+    assert raw.execute("SHOW statement_timeout").fetchone() == ("4321ms",)
+    pid = raw.info.backend_pid
+    raw.rollback()
+    store.release(raw)
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with store.unit_of_work() as uow:  # the pool checks the connection and opens a new one
+        assert uow.ledger.balances() == {}
+    store.close()
+
+
+def test_an_unreachable_server_is_a_storage_error() -> None:
+    with pytest.raises(StorageUnavailableError, match="cannot connect"):
+        PostgresStore(
+            "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1",
+            codec=storage_codec(),
+            connect_timeout=2,
+        )

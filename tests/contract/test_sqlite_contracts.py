@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -134,7 +135,7 @@ def test_two_units_of_work_cannot_interleave_in_one_thread(tmp_path: Path) -> No
     store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
     with store.unit_of_work() as first:
         first.ledger.balances()
-        with store.unit_of_work() as second, pytest.raises(ConcurrencyError, match="interleave"):
+        with store.unit_of_work() as second, pytest.raises(WalletError, match="interleave"):
             second.ledger.balances()
     store.close()
 
@@ -344,3 +345,46 @@ def test_a_database_of_an_older_schema_is_migrated_in_order_and_keeps_its_data(
     with reopened.unit_of_work() as uow:
         assert uow.owners.get("O-1") == "W-1"
     reopened.close()
+
+
+def test_a_threads_connection_closes_when_the_thread_ends(tmp_path: Path) -> None:
+    service, store, wallet, _ = _funded_bank(tmp_path / "wallet.db")
+    threads = [threading.Thread(target=service.balance, args=(wallet,)) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    del threads, thread
+    gc.collect()
+    assert len(store._open) <= 2  # this thread's, and at most one thread not yet collected
+    store.close()
+
+
+def test_a_second_unit_inside_a_group_is_refused_and_loses_nothing(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "wallet.db", codec=storage_codec())
+    with store.grouped():
+        with store.unit_of_work() as outer:
+            outer.owners.put("O-A", WalletId("W-A"))
+            outer.owners.find("O-Z")  # a read: the unit's savepoint is open now
+            with store.unit_of_work() as inner, pytest.raises(WalletError, match="interleave"):
+                inner.owners.find("O-B")
+            outer.commit()
+        with store.unit_of_work() as after:  # the group goes on
+            after.owners.put("O-C", WalletId("W-C"))
+            after.commit()
+    with store.unit_of_work() as uow:
+        assert (uow.owners.find("O-A"), uow.owners.find("O-C")) == ("W-A", "W-C")
+    store.close()
+
+
+def test_a_sweep_stops_at_corrupt_data_instead_of_skipping_it(tmp_path: Path) -> None:
+    service, store, wallet, shop = _funded_bank(tmp_path / "wallet.db")
+    service.authorise(wallet, shop, Money.of("10"), method="online", idempotency_key="h1")
+    store.connection().execute(
+        "UPDATE accounts SET posted = posted + 1 WHERE account LIKE 'wallet:%'"
+    )
+    later = datetime(2026, 5, 1, tzinfo=UTC)  # past every hold's expiry
+    assert isinstance(service._clock, ManualClock)
+    service._clock.set(later)
+    with pytest.raises(CorruptStateError):
+        service.expire_holds()
+    store.close()

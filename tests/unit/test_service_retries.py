@@ -94,3 +94,16 @@ def test_a_durable_bank_needs_a_fingerprint_key_and_uses_random_ids(tmp_path: Pa
     merchant = bank.service.register_merchant("Mugs", CODE, "food", idempotency_key="k1")
     assert re.fullmatch("M-[0-9a-f]{32}", merchant)  # a UUID: safe across restarts
     bank.close()
+
+
+def test_no_pause_between_attempts_is_longer_than_a_quarter_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr("icbc_wallet.service._base.time.sleep", pauses.append)
+    monkeypatch.setattr("icbc_wallet.service._base.random.uniform", lambda low, high: high)
+    units = _Flaky(InMemoryStore(), failures=29)
+    _service(units, attempts=30).register_merchant("Mugs", CODE, "food", idempotency_key="k1")
+    assert len(pauses) == 29
+    assert max(pauses) == 0.25
+    assert pauses[0] == 0.002

@@ -133,11 +133,14 @@ class Dialect:
         duplicate: the exception types a duplicate primary key raises.
         entry_seq: the SQL for the ``seq`` of the journal entry this transaction inserted last
             (its postings refer to it).
+        key_lock: SQL run with an idempotency key before its record is read, so that two
+            commands with one key run one after the other ("" where transactions already do).
     """
 
     lock: str
     duplicate: tuple[type[BaseException], ...]
     entry_seq: str
+    key_lock: str = ""
 
 
 def instant(moment: datetime) -> str:
@@ -331,8 +334,8 @@ class Records(Generic[K, V]):
     """Frozen records as JSON documents; reads see the unit's staged puts.
 
     A record that was there when read is updated only if its document is still the one read;
-    one that was not there is inserted (a duplicate means another command put it first); one
-    never read is replaced whole, as the port says ``put`` does.
+    any other is inserted (a duplicate means another command put it first, or the id was
+    reused).
     """
 
     _columns: tuple[str, ...] = ()
@@ -343,7 +346,7 @@ class Records(Generic[K, V]):
         self._tx, self._codec, self._dialect = transaction, codec, dialect
         self._what, self._table = what, table
         self._staged: dict[K, V] = {}
-        self._read: dict[Any, str | None] = {}  # key → the document as read (None: absent)
+        self._read: dict[Any, str] = {}  # key → the document as read
 
     def _extra(self, record: V) -> tuple[object, ...]:
         return ()
@@ -361,10 +364,7 @@ class Records(Generic[K, V]):
             .execute(f"SELECT data FROM {self._table} WHERE id = ?{self._dialect.lock}", (key,))
             .fetchone()
         )
-        if row is None:
-            self._read.setdefault(key, None)
-            return None
-        return self._load(key, row[0])
+        return None if row is None else self._load(key, row[0])
 
     def get(self, key: K) -> V:
         found = self.find(key)
@@ -403,15 +403,9 @@ class Records(Generic[K, V]):
         insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
         assign = ", ".join(f"{c} = ?" for c in columns)
         update = f"UPDATE {self._table} SET {assign} WHERE id = ? AND data = ?"
-        replace = f"{insert} ON CONFLICT (id) DO UPDATE SET " + ", ".join(
-            f"{c} = excluded.{c}" for c in columns
-        )
         for key, record in self._staged.items():
             values = (self._codec.dumps(record), *self._extra(record))
-            if key not in self._read:
-                db.execute(replace, (key, *values))
-                continue
-            read = self._read[key]
+            read = self._read.get(key)
             if read is None:
                 try:
                     db.execute(insert, (key, *values))
@@ -680,8 +674,8 @@ class Events:
 class Idempotency:
     """Command results by key; a key is taken over only once its record has expired."""
 
-    def __init__(self, transaction: Transaction, codec: Codec) -> None:
-        self._tx, self._codec = transaction, codec
+    def __init__(self, transaction: Transaction, codec: Codec, key_lock: str = "") -> None:
+        self._tx, self._codec, self._key_lock = transaction, codec, key_lock
         self._staged: dict[str, IdempotencyRecord] = {}
         self._purge_at: datetime | None = None
 
@@ -689,6 +683,8 @@ class Idempotency:
         staged = self._staged.get(key)
         if staged is not None:
             return staged
+        if self._key_lock:
+            self._tx().execute(self._key_lock, (key,))
         row = (
             self._tx()
             .execute(
@@ -861,7 +857,7 @@ class SqlUnitOfWork:
         )
         self.owners: Records[str, WalletId] = Records(tx, codec, dialect, "owner", "owners")
         self.events = Events(tx, codec)
-        self.idempotency = Idempotency(tx, codec)
+        self.idempotency = Idempotency(tx, codec, dialect.key_lock)
 
     def _begin(self) -> Sql:
         raise NotImplementedError

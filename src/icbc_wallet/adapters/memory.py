@@ -138,15 +138,21 @@ class _Aggregates(Generic[K, A]):
 
 
 class _Records(Generic[K, V]):
-    """A unit of work's view of frozen records: reads see staged puts."""
+    """A unit of work's view of frozen records: reads see staged puts.
+
+    A record may replace only one this unit read; a put over a stored record it never read
+    (an id taken meanwhile, or reused) is refused at commit.
+    """
 
     def __init__(self, what: str, rows: dict[K, V]) -> None:
         self._what, self._rows = what, rows
         self._staged: dict[K, V] = {}
+        self._read: set[K] = set()
 
     def find(self, key: K) -> V | None:
         if key in self._staged:
             return self._staged[key]
+        self._read.add(key)
         return self._rows.get(key)
 
     def get(self, key: K) -> V:
@@ -159,7 +165,13 @@ class _Records(Generic[K, V]):
         self._staged[key] = record
 
     def _all(self) -> Iterator[V]:
+        self._read.update(self._rows)
         yield from {**self._rows, **self._staged}.values()
+
+    def check(self) -> None:
+        for key in self._staged:
+            if key not in self._read and key in self._rows:
+                raise ConcurrencyError(f"{self._what} {key!r} already exists")
 
     def apply(self) -> None:
         self._rows.update(self._staged)
@@ -450,6 +462,14 @@ class InMemoryUnitOfWork:
         self.merchants.check()
         self.payments.check()
         self.idempotency.check()
+        used = vars(self)  # records a command did not touch have nothing staged: skip building them
+        records = [
+            used[name]
+            for name in ("refunds", "disputes", "registrations", "owners")
+            if name in used
+        ]
+        for store in records:
+            store.check()
         self.wallets.apply()
         self.merchants.apply()
         for payment in self.payments.apply():
@@ -457,10 +477,8 @@ class InMemoryUnitOfWork:
                 self._store.open_holds[payment.payment_id] = payment.hold.expires_at
             else:
                 self._store.open_holds.pop(payment.payment_id, None)
-        used = vars(self)  # records a command did not touch have nothing staged: skip building them
-        for records in ("refunds", "disputes", "registrations", "owners"):
-            if records in used:
-                used[records].apply()
+        for store in records:
+            store.apply()
         self.ledger.apply()
         self.events.apply()
         self.idempotency.apply()

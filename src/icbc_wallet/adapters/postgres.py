@@ -37,12 +37,13 @@ from icbc_wallet.errors import (
     ConcurrencyError,
     CorruptStateError,
     InvalidPolicyError,
-    WalletError,
+    StorageUnavailableError,
 )
 
 try:
     import psycopg
     from psycopg import errors as pg_errors
+    from psycopg.conninfo import conninfo_to_dict
     from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError as missing:  # pragma: no cover  # the extra is installed wherever tests run
     raise ImportError(
@@ -113,6 +114,8 @@ _MIGRATIONS: Final = (_V1,)
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this library writes (and the newest it can read)."""
 
+# Two commands with one idempotency key run one after the other: the second then replays.
+_KEY_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
 _ENTRY_SEQ = "currval(pg_get_serial_sequence('entries', 'seq'))"
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _RETRYABLE = (
@@ -137,17 +140,23 @@ class _Connection:
         self.raw = raw
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        try:
+        with _translated():
             return self.raw.execute(_placeholders(sql), parameters)
-        except _RETRYABLE as error:
-            raise ConcurrencyError(f"PostgreSQL: {error.sqlstate} {error}") from error
 
     def executemany(self, sql: str, rows: Any, /) -> None:
-        try:
-            with self.raw.cursor() as cursor:
-                cursor.executemany(_placeholders(sql), list(rows))
-        except _RETRYABLE as error:
-            raise ConcurrencyError(f"PostgreSQL: {error.sqlstate} {error}") from error
+        with _translated(), self.raw.cursor() as cursor:
+            cursor.executemany(_placeholders(sql), list(rows))
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """The driver's errors as the library's: conflicts to retry, an unreachable database."""
+    try:
+        yield
+    except _RETRYABLE as error:
+        raise ConcurrencyError(f"PostgreSQL: {error.sqlstate} {error}") from error
+    except (psycopg.OperationalError, PoolTimeout) as error:  # lost connection, timeouts
+        raise StorageUnavailableError(f"PostgreSQL: {error}") from error
 
 
 class PostgresStore:
@@ -160,11 +169,13 @@ class PostgresStore:
         max_connections: the pool's size; one connection per unit of work in flight.
         lock_timeout: seconds a unit of work waits for a row lock before it gives up with
             ``ConcurrencyError`` (and the service retries).
+        connect_timeout: seconds to wait for the first connection, and for a free connection
+            of the pool before a unit of work gives up with ``StorageUnavailableError``.
         currency: the currency of accounts that have never been posted to.
 
     Raises:
         SchemaVersionError: the schema was written by a newer version of the library.
-        WalletError: the server cannot be reached.
+        StorageUnavailableError: the server cannot be reached.
     """
 
     def __init__(
@@ -175,32 +186,40 @@ class PostgresStore:
         schema: str = "icbc_wallet",
         max_connections: int = 10,
         lock_timeout: float = 5.0,
+        connect_timeout: float = 30.0,
         currency: str = "CNY",
     ) -> None:
         if type(schema) is not str or not _SCHEMA_NAME.fullmatch(schema):
             raise InvalidPolicyError(
                 "schema must be a lower-case SQL name: a-z, 0-9 and _, at most 63 characters"
             )
-        if not 0 < lock_timeout <= 3600:
-            raise InvalidPolicyError("lock_timeout must be between 0 and 3600 seconds")
+        for name, seconds in (("lock_timeout", lock_timeout), ("connect_timeout", connect_timeout)):
+            if type(seconds) not in (int, float) or not 0 < seconds <= 3600:
+                raise InvalidPolicyError(f"{name} must be between 0 and 3600 seconds")
         self.codec = codec
         self.schema = schema
         self.currency = currency
+        try:
+            given = conninfo_to_dict(dsn).get("options")
+        except psycopg.ProgrammingError as error:
+            raise InvalidPolicyError(f"not a PostgreSQL connection string: {error}") from None
         options = f"-c search_path={schema} -c lock_timeout={int(lock_timeout * 1000)}"
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             dsn,
             min_size=1,
             max_size=max_connections,
-            kwargs={"options": options},
+            kwargs={"options": f"{given} {options}" if given else options},  # the DSN's kept
+            check=ConnectionPool.check_connection,
+            timeout=connect_timeout,  # a connection the server dropped is replaced
             open=False,
             name=f"icbc-wallet-{schema}",
         )
         try:
-            self._pool.open(wait=True, timeout=30)
+            self._pool.open(wait=True, timeout=connect_timeout)
             self._migrate()
         except PoolTimeout as error:
             self._pool.close()
-            raise WalletError(f"cannot connect to PostgreSQL: {error}") from error
+            raise StorageUnavailableError(f"cannot connect to PostgreSQL: {error}") from error
         except BaseException:
             self._pool.close()
             raise
@@ -258,15 +277,23 @@ class PostgresStore:
 class PostgresUnitOfWork(SqlUnitOfWork):
     """One transaction over a :class:`PostgresStore` (see the module docstring)."""
 
-    dialect = Dialect(" FOR UPDATE", (pg_errors.UniqueViolation,), _ENTRY_SEQ)
-    reading = Dialect("", (pg_errors.UniqueViolation,), _ENTRY_SEQ)
+    dialect = Dialect(" FOR UPDATE", (pg_errors.UniqueViolation,), _ENTRY_SEQ, _KEY_LOCK)
+    reading = Dialect("", (pg_errors.UniqueViolation,), _ENTRY_SEQ, _KEY_LOCK)
 
     def __init__(self, store: PostgresStore, *, read_only: bool = False) -> None:
         self._store = store
         super().__init__(store.codec, store.currency, read_only=read_only)
 
     def _begin(self) -> Sql:
-        return _Connection(self._store.connection())  # psycopg begins on the first statement
+        with _translated():  # a pool timeout: every connection busy for too long
+            db = _Connection(self._store.connection())  # psycopg begins on the first statement
+        if self.read_only:  # one snapshot for every query of the unit, as SQLite's readers have
+            try:
+                db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            except BaseException:
+                self._store.release(db.raw)
+                raise
+        return db
 
     @contextmanager
     def _batch(self, db: Sql) -> Iterator[None]:
@@ -276,25 +303,21 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         """
         assert isinstance(db, _Connection)
         try:
-            with db.raw.pipeline():
+            with _translated(), db.raw.pipeline():
                 yield
         except pg_errors.UniqueViolation as error:
             raise ConcurrencyError(
-                f"another command added the same row first: {error.diag.message_detail}"
+                f"already exists (another command added it first): {error.diag.message_detail}"
             ) from error
-        except _RETRYABLE as error:
-            raise ConcurrencyError(f"PostgreSQL: {error.sqlstate} {error}") from error
 
     def _end(self, db: Sql, *, commit: bool) -> None:
         assert isinstance(db, _Connection)
         raw = db.raw
         try:
-            if commit:
-                try:
+            with _translated():
+                if commit:
                     raw.commit()
-                except _RETRYABLE as error:
-                    raise ConcurrencyError(f"PostgreSQL: {error.sqlstate} {error}") from error
-            else:
-                raw.rollback()
+                else:
+                    raw.rollback()
         finally:
             self._store.release(raw)

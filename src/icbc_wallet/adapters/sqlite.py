@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,6 +40,8 @@ from icbc_wallet.adapters.sqlite_schema import migrate
 from icbc_wallet.errors import ConcurrencyError, CorruptStateError, WalletError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork"]
+
+_INTERLEAVED = "another unit of work is open in this thread; SQLite units cannot interleave"
 
 _MIN_SQLITE = (3, 35)  # RETURNING and upserts
 
@@ -101,7 +104,16 @@ class SqliteStore:
         with self._guard:
             self._open.append(connection)
         self._local.connection = connection
+        # Closed when its thread ends: a server starting a thread per request must not keep
+        # a connection (two file descriptors) for every thread it ever ran.
+        weakref.finalize(threading.current_thread(), self._forget, connection)
         return connection
+
+    def _forget(self, connection: sqlite3.Connection) -> None:
+        with self._guard:
+            if connection in self._open:
+                self._open.remove(connection)
+        connection.close()
 
     @contextmanager
     def grouped(self) -> Iterator[None]:
@@ -154,6 +166,14 @@ class SqliteStore:
     def in_group(self) -> bool:
         """True inside :meth:`grouped` in this thread."""
         return bool(getattr(self._local, "grouped", False))
+
+    def in_group_unit(self) -> bool:
+        """True while a unit of work of this thread's group is open."""
+        return bool(getattr(self._local, "group_unit", False))
+
+    def enter_group_unit(self, open_: bool) -> None:
+        """Record that a unit of work of this thread's group opened (True) or ended (False)."""
+        self._local.group_unit = open_
 
     def unit_of_work(self) -> SqliteUnitOfWork:
         """A new unit of work over this store."""
@@ -213,13 +233,14 @@ class SqliteUnitOfWork(SqlUnitOfWork):
     def _begin(self) -> sqlite3.Connection:
         connection = self._store.connection()
         if self._store.in_group():
+            if self._store.in_group_unit():
+                raise WalletError(_INTERLEAVED)
             self._grouped = True
+            self._store.enter_group_unit(True)
             connection.execute("SAVEPOINT grouped_unit")
             return connection
         if connection.in_transaction:
-            raise ConcurrencyError(
-                "another unit of work is open in this thread; SQLite units cannot interleave"
-            )
+            raise WalletError(_INTERLEAVED)
         try:  # a reader's snapshot begins at its first read and takes no lock
             connection.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
@@ -230,6 +251,7 @@ class SqliteUnitOfWork(SqlUnitOfWork):
         assert isinstance(db, sqlite3.Connection)
         if self._grouped:
             self._grouped = False
+            self._store.enter_group_unit(False)
             if not commit:
                 db.execute("ROLLBACK TO SAVEPOINT grouped_unit")
             db.execute("RELEASE SAVEPOINT grouped_unit")

@@ -118,7 +118,11 @@ class RecordStore(Protocol[K_contra, V]):
         ...
 
     def put(self, key: K_contra, record: V) -> None:
-        """Stage a new or replaced record."""
+        """Stage a new record, or the replacement of one read in this unit of work.
+
+        ``commit`` raises ``ConcurrencyError`` if the id of a new record is taken (put first
+        by another command, or reused), or if a replaced record changed since it was read.
+        """
         ...
 
 

@@ -45,6 +45,7 @@ R = TypeVar("R")
 _MIN_KEY_BYTES = 16
 _MAX_ATTEMPTS = 100
 _BACKOFF = 0.001  # seconds; doubled per attempt, the pause drawn at random up to it
+_MAX_PAUSE = 0.25  # seconds: however many attempts, no pause is longer
 
 
 def _canonical(value: object) -> str:
@@ -191,7 +192,7 @@ class ServiceBase:
                 # Another command changed what this one read (or a database reported a
                 # serialization failure or deadlock): run it again on what is there now,
                 # after a short random pause so that the two do not collide again.
-                time.sleep(random.uniform(0, _BACKOFF * 2**attempt))  # jitter only
+                time.sleep(random.uniform(0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
         return self._run_once(key, command, digest, body)
 
     def _run_once(

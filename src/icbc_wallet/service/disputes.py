@@ -56,6 +56,7 @@ from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.text import clean_text
 from icbc_wallet.errors import (
     AmountTypeError,
+    CorruptStateError,
     CurrencyMismatchError,
     DisputeStateError,
     InvalidAmountError,
@@ -298,6 +299,8 @@ class DisputeCommands(ClaimCommands):
                 try:
                     self._close(uow, dispute.decide_by_default(now), now)
                     uow.commit()
+                except CorruptStateError:  # stored data failed its checks: an operator's job
+                    raise
                 except WalletError:  # one broken item must not block the rest; it stays due
                     continue
                 decided += 1

@@ -14,6 +14,7 @@ from icbc_wallet.domain.limits import PaymentMethod, parse_payment_method
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.errors import (
+    CorruptStateError,
     HoldStateError,
     IdentityTypeError,
     PaymentStateError,
@@ -321,6 +322,8 @@ class MoneyCommands(ServiceBase):
                     self._save(uow, wallet)
                     self._save_payment(uow, payment)
                     uow.commit()
+                except CorruptStateError:  # stored data failed its checks: an operator's job
+                    raise
                 except WalletError:  # one broken item must not block the rest; it stays due
                     continue
                 expired += 1

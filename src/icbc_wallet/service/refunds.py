@@ -38,7 +38,7 @@ from icbc_wallet.domain.ids import PaymentId, RefundId, parse_id
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.refund_requests import MAX_REASON_LENGTH, RefundRequest
 from icbc_wallet.domain.text import clean_text
-from icbc_wallet.errors import PaymentStateError, WalletError
+from icbc_wallet.errors import CorruptStateError, PaymentStateError, WalletError
 from icbc_wallet.policies.refunds import check_refund
 from icbc_wallet.ports.persistence import UnitOfWork
 from icbc_wallet.service._base import require_amount, sweep_limit
@@ -233,6 +233,8 @@ class RefundCommands(ClaimCommands):
                 try:
                     self._lapse(uow, request, now)
                     uow.commit()
+                except CorruptStateError:  # stored data failed its checks: an operator's job
+                    raise
                 except WalletError:  # one broken item must not block the rest; it stays due
                     continue
                 lapsed += 1

@@ -868,7 +868,7 @@ class UnitOfWorkContract:
     # records -----------------------------------------------------------------------------------
 
     def test_records_are_replaced_whole(self, units: UnitOfWorkFactory) -> None:
-        """``put`` of an existing id replaces the record; other records are untouched."""
+        """``put`` of an id read in the unit replaces the record; other records are untouched."""
         _seed(units)
         refund, other = _refund(1), _refund(2)
         registration = Registration.start("G-1", _T0)
@@ -882,6 +882,9 @@ class UnitOfWorkContract:
         accepted = refund.accept(Money.of("10"), _T0 + _HOUR)
         verified = registration.verify_phone(PhoneNumber.parse("13800138000"))
         with units() as uow:
+            uow.refunds.get(refund.refund_id)
+            uow.registrations.get(RegistrationId("G-1"))
+            uow.owners.get("O-1")
             uow.refunds.put(refund.refund_id, accepted)
             uow.registrations.put(RegistrationId("G-1"), verified)
             uow.owners.put("O-1", WalletId("W-3"))
@@ -891,6 +894,23 @@ class UnitOfWorkContract:
             assert uow.refunds.find(RefundId("R-2")) == other
             assert uow.registrations.get(RegistrationId("G-1")) == verified
             assert (uow.owners.get("O-1"), uow.owners.get("O-2")) == ("W-3", "W-2")
+
+    def test_a_put_over_a_record_never_read_is_refused_and_changes_nothing(
+        self, units: UnitOfWorkFactory
+    ) -> None:
+        """A new record whose id is taken (reused, or put first by another command) is refused."""
+        registration = Registration.start("G-1", _T0)
+        with units() as uow:
+            uow.registrations.put(RegistrationId("G-1"), registration)
+            uow.commit()
+        with units() as uow:
+            uow.registrations.put(RegistrationId("G-1"), Registration.start("G-1", _T0 + _HOUR))
+            uow.owners.put("O-9", WalletId("W-9"))
+            with pytest.raises(ConcurrencyError, match="already exists"):
+                uow.commit()
+        with units() as uow:
+            assert uow.registrations.get(RegistrationId("G-1")) == registration
+            assert uow.owners.find("O-9") is None
 
     def test_refunds_are_listed_per_payment_oldest_first(self, units: UnitOfWorkFactory) -> None:
         """``for_payment`` gives one payment's requests in the order they were made."""
