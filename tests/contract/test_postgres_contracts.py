@@ -31,14 +31,16 @@ from icbc_wallet.adapters.postgres import SCHEMA_VERSION, PostgresStore  # noqa:
 
 
 class TestPostgresStore(UnitOfWorkContract):
-    supports_concurrent_units = False  # SELECT ... FOR UPDATE: a second unit waits for the first
+    locks_rows = True  # SELECT ... FOR UPDATE: a second unit reading the row waits, then gives up
 
     @pytest.fixture(autouse=True)
     def _database(self, postgres_dsn: str, postgres_schema: str) -> None:
         self.dsn, self.schema = postgres_dsn, postgres_schema
 
     def make_unit_of_work_factory(self) -> UnitOfWorkFactory:
-        self.store = PostgresStore(self.dsn, codec=storage_codec(), schema=self.schema)
+        self.store = PostgresStore(
+            self.dsn, codec=storage_codec(), schema=self.schema, lock_timeout=0.2
+        )
         return self.store.unit_of_work
 
     def dispose_unit_of_work_factory(self, factory: UnitOfWorkFactory) -> None:

@@ -289,14 +289,19 @@ class UnitOfWorkContract:
 
     Attributes:
         supports_concurrent_units: True when two units of work may be open at once in one
-            thread (nested ``with`` blocks). Adapters that lock from ``__enter__`` to
-            ``__exit__`` across connections (SQLite's ``BEGIN IMMEDIATE``, ``SELECT ... FOR
-            UPDATE``) would wait for themselves: set it to False and the tests that interleave
-            two units in one thread are skipped. The version checks are then still exercised by
+            thread (nested ``with`` blocks). Adapters that lock the whole database from a unit's
+            first read to its end (SQLite's ``BEGIN IMMEDIATE``) would wait for themselves: set
+            it to False and the tests that interleave two units in one thread are skipped. The
+            version checks are then still exercised by
             :meth:`test_concurrent_units_of_work_never_lose_an_update`, which uses threads.
+        locks_rows: True when reading an aggregate locks it until the unit ends (``SELECT ...
+            FOR UPDATE``): a second unit that reads it waits, then raises ``ConcurrencyError``
+            (give the store under test a short lock timeout), and the first commits. The tests
+            in which two units change one aggregate check that instead.
     """
 
     supports_concurrent_units: ClassVar[bool] = True
+    locks_rows: ClassVar[bool] = False
 
     def make_unit_of_work_factory(self) -> UnitOfWorkFactory:
         """A unit-of-work factory over a new, empty store (one per test)."""
@@ -510,6 +515,9 @@ class UnitOfWorkContract:
         """Of two units that change the same wallet, the second to commit fails (needs nesting)."""
         self._require_concurrent_units()
         _seed(units)
+        if self.locks_rows:
+            self._check_a_locked_row_waits(units, lambda uow: uow.wallets.get(WalletId("W-1")))
+            return
         with units() as first:
             mine = first.wallets.get(WalletId("W-1"))
             with units() as second:
@@ -535,6 +543,9 @@ class UnitOfWorkContract:
         """A payment captured by one unit cannot also be voided by another (needs nesting)."""
         self._require_concurrent_units()
         _seed(units)
+        if self.locks_rows:
+            self._check_a_locked_row_waits(units, lambda uow: uow.payments.get(PaymentId("P-1")))
+            return
         with units() as first:
             payment = first.payments.get(PaymentId("P-1"))
             with units() as second:
@@ -546,6 +557,21 @@ class UnitOfWorkContract:
                 first.commit()
         with units() as uow:
             assert uow.payments.get(PaymentId("P-1")).captured == Money.of("100")
+
+    def _check_a_locked_row_waits(
+        self, units: UnitOfWorkFactory, read: Callable[[UnitOfWork], object]
+    ) -> None:
+        """While one unit holds a row it read, another reading it gives up; the first commits."""
+        with units() as first:
+            wallet = first.wallets.get(WalletId("W-1"))
+            read(first)
+            with units() as second, pytest.raises(ConcurrencyError):
+                read(second)
+            wallet.bind_card(_card(9), _T0 + _HOUR)
+            _stage(first, wallet)
+            first.commit()
+        with units() as uow:
+            assert _card(9) in uow.wallets.get(WalletId("W-1")).cards
 
     def test_of_two_units_adding_one_id_only_the_first_commits(
         self, units: UnitOfWorkFactory
