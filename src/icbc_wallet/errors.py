@@ -248,7 +248,17 @@ class InvalidHolderNameError(InvalidIdentityError):
 
 
 class WeakPasswordError(WalletError, ValueError):
-    """A payment password does not meet the rules (six ASCII digits). The message never repeats it."""
+    """A payment password does not meet the rules. The message never repeats it.
+
+    Attributes:
+        reason: which rule, a stable code: ``format`` (not six ASCII digits), ``all_same``,
+            ``sequence`` (an ascending or descending run), ``birth_date``, ``id_last_six``,
+            ``phone_last_six``.
+    """
+
+    def __init__(self, message: str, *, reason: str = "format") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class SecretTypeError(WalletError, TypeError):

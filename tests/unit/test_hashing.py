@@ -19,6 +19,7 @@ from icbc_wallet.domain.registration import (
 )
 from icbc_wallet.errors import InvalidHashError, SecretTypeError, WalletError
 from icbc_wallet.ports.secrets import SecretHasher
+from icbc_wallet.testing.strategies import payment_passwords
 
 FAST = ScryptHasher.fast_for_tests()
 STORED = re.compile(r"scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)")
@@ -199,7 +200,7 @@ def test_a_tampered_hash_is_refused_or_does_not_verify_never_a_crash(data: st.Da
 
 @settings(max_examples=30)
 @given(
-    password=st.from_regex(r"\A[0-9]{6}\Z"),
+    password=payment_passwords(),
     guess=st.from_regex(r"\A[0-9]{6}\Z"),
     answer=st.text(min_size=1).filter(str.strip),
 )

@@ -37,7 +37,12 @@ from icbc_wallet.errors import (
     WalletError,
     WeakPasswordError,
 )
-from icbc_wallet.testing.strategies import bank_cards, phone_numbers, resident_ids
+from icbc_wallet.testing.strategies import (
+    bank_cards,
+    payment_passwords,
+    phone_numbers,
+    resident_ids,
+)
 
 STARTED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 LATER = STARTED + timedelta(minutes=10)
@@ -406,3 +411,52 @@ def test_normalising_an_answer_twice_changes_nothing(answer: str) -> None:
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1).filter(str.strip))
 def test_case_and_surrounding_spaces_never_change_a_normalised_answer(answer: str) -> None:
     assert normalise_answer(f"  {answer.upper()}\t") == normalise_answer(answer)
+
+
+HOLDER_ID = ResidentId.parse("34052419800101001X")  # born 1980-01-01; last six "01001X"
+HOLDER_ID_DIGITS = ResidentId.parse("110105194912310011")  # born 1949-12-31; last six "310011"
+HOLDER_PHONE = PhoneNumber.parse("13800138000")  # last six "138000"
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345", "format"),
+        ("000000", "all_same"),
+        ("999999", "all_same"),
+        ("012345", "sequence"),
+        ("123456", "sequence"),
+        ("456789", "sequence"),
+        ("987654", "sequence"),
+        ("654321", "sequence"),
+        ("543210", "sequence"),
+        ("491231", "birth_date"),  # YYMMDD
+        ("123149", "birth_date"),  # MMDDYY
+        ("311249", "birth_date"),  # DDMMYY
+        ("310011", "id_last_six"),
+        ("138000", "phone_last_six"),
+    ],
+)
+def test_each_weak_password_is_refused_with_its_reason(password: str, reason: str) -> None:
+    with pytest.raises(WeakPasswordError) as refused:
+        validate_payment_password(password, phone=HOLDER_PHONE, resident_id=HOLDER_ID_DIGITS)
+    assert refused.value.reason == reason
+    assert password not in str(refused.value)
+
+
+@pytest.mark.parametrize("password", ["800101", "010180", "135790", "123457", "112233", "890123"])
+def test_near_misses_and_other_holders_numbers_are_accepted(password: str) -> None:
+    assert validate_payment_password(password, phone=HOLDER_PHONE, resident_id=HOLDER_ID_DIGITS)
+
+
+def test_a_birth_date_is_weak_only_for_its_own_holder() -> None:
+    assert validate_payment_password("800101") == "800101"
+    with pytest.raises(WeakPasswordError, match="birth date"):
+        validate_payment_password("800101", resident_id=HOLDER_ID)
+
+
+@given(payment_passwords(phone=HOLDER_PHONE, resident_id=HOLDER_ID_DIGITS))
+def test_the_shipped_strategy_makes_only_passwords_the_rules_accept(password: str) -> None:
+    assert validate_payment_password(password, phone=HOLDER_PHONE, resident_id=HOLDER_ID_DIGITS)
+    assert len(set(password)) > 1
+    assert password not in {"310011", "138000", "491231", "123149", "311249"}

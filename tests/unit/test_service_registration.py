@@ -258,6 +258,29 @@ def test_a_weak_password_is_refused_before_anything_is_recorded(
     assert step is Step.LIMITS  # no identity was given, so the card step cannot come next
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"), [("138000", "phone_last_six"), ("800101", "birth_date")]
+)
+def test_the_holders_own_numbers_are_refused_as_passwords_and_nothing_is_recorded(
+    memory_bank: InMemoryBank, password: str, reason: str
+) -> None:
+    registration = start(memory_bank)
+    verify(memory_bank, registration)
+    memory_bank.service.provide_identity(registration, "张三", RESIDENT, idempotency_key="id")
+
+    with pytest.raises(WeakPasswordError) as refused:
+        memory_bank.service.set_credentials(
+            registration, password, "Pet?", "Rex", idempotency_key="pw"
+        )
+
+    assert refused.value.reason == reason
+    assert next_step(memory_bank, registration) is Step.CREDENTIALS
+    step = memory_bank.service.set_credentials(
+        registration, "135790", "Pet?", "Rex", idempotency_key="pw"
+    )
+    assert step is Step.CARD
+
+
 def test_only_hashes_of_the_password_and_answer_are_stored(memory_bank: InMemoryBank) -> None:
     registration = start(memory_bank)
     verify(memory_bank, registration)

@@ -36,6 +36,7 @@ icbc_wallet.errors.RegistrationStateError: step 'card' needs step 'identity' fir
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -378,20 +379,65 @@ class Registration:
         return attrs.evolve(self, submitted_at=require_aware(at, "at"))
 
 
-def validate_payment_password(password: str) -> str:
-    """Return ``password`` if it is a valid payment password: exactly six ASCII digits.
+def validate_payment_password(
+    password: str, *, phone: PhoneNumber | None = None, resident_id: ResidentId | None = None
+) -> str:
+    """Return ``password`` if it is a valid payment password for this holder.
 
-    This is the one place where payment password rules live.
+    This is the one place where payment password rules live (DOMAIN.md, "Payment passwords"):
+    exactly six ASCII digits; not one digit six times (``111111``); not an ascending or
+    descending run (``123456``, ``654321``); and, when they are known, not the birth date in the
+    holder's resident ID (as YYMMDD, MMDDYY or DDMMYY), nor the last six characters of the ID,
+    nor the last six digits of the phone number.
+
+    ```pycon
+    >>> validate_payment_password("135790")
+    '135790'
+    >>> try:
+    ...     validate_payment_password("800101", resident_id=ResidentId.parse("34052419800101001X"))
+    ... except WeakPasswordError as refused:
+    ...     print(refused.reason, "-", refused)
+    birth_date - a payment password must not be the birth date in the holder's resident ID
+
+    ```
 
     Raises:
         SecretTypeError: ``password`` is not a ``str``.
-        WeakPasswordError: anything but six ASCII digits. The message never repeats the input.
+        WeakPasswordError: it breaks a rule; ``reason`` says which. The message never repeats
+            the password.
     """
     if not isinstance(password, str):
         raise SecretTypeError(f"payment password must be a str, not {type(password).__name__}")
     if not _SIX_DIGITS.fullmatch(password):
         raise WeakPasswordError(
             "payment password must be exactly six ASCII digits, with no spaces or other characters"
+        )
+    if len(set(password)) == 1:
+        raise WeakPasswordError(
+            "a payment password must not repeat one digit six times", reason="all_same"
+        )
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(password)}
+    if steps in ({1}, {-1}):
+        raise WeakPasswordError(
+            "a payment password must not be a run of digits up or down", reason="sequence"
+        )
+    if resident_id is not None:
+        born = resident_id.birth_date
+        year, month, day = f"{born.year % 100:02d}", f"{born.month:02d}", f"{born.day:02d}"
+        if password in (year + month + day, month + day + year, day + month + year):
+            raise WeakPasswordError(
+                "a payment password must not be the birth date in the holder's resident ID",
+                reason="birth_date",
+            )
+        if password == resident_id.last_six:
+            raise WeakPasswordError(
+                "a payment password must not be the last six characters of the resident ID",
+                reason="id_last_six",
+            )
+    if phone is not None and password == phone.last_six:
+        raise WeakPasswordError(
+            "a payment password must not be the last six digits of the phone number",
+            reason="phone_last_six",
         )
     return password
 

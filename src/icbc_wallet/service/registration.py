@@ -122,6 +122,10 @@ class RegistrationCommands(ServiceBase):
 
         def body(uow: UnitOfWork, now: datetime) -> RegistrationStep | None:
             registration = uow.registrations.get(key)
+            # the holder's own numbers, known from the earlier steps, are weak passwords too
+            validate_payment_password(
+                password, phone=registration.phone, resident_id=registration.resident_id
+            )
             updated = registration.set_credentials(
                 self._hasher.hash(password), question, self._hasher.hash(normalised)
             )

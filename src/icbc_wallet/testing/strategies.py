@@ -28,9 +28,10 @@ from icbc_wallet.domain.limits import Limit, LimitSchedule, PaymentMethod, TierL
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, MAX_MINOR_UNITS, Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 from icbc_wallet.domain.refunds import MAX_REFUND_WINDOW_DAYS, RefundCounting, RefundWindow
+from icbc_wallet.domain.registration import validate_payment_password
 from icbc_wallet.domain.rounding import Rounding
 from icbc_wallet.domain.usage import LimitUsage
-from icbc_wallet.errors import InvalidFeeScheduleError
+from icbc_wallet.errors import InvalidFeeScheduleError, WeakPasswordError
 
 __all__ = [
     "aware_datetimes",
@@ -46,6 +47,7 @@ __all__ = [
     "moneys",
     "operation_kinds",
     "payment_methods",
+    "payment_passwords",
     "phone_numbers",
     "positive_moneys",
     "refund_windows",
@@ -89,6 +91,21 @@ def aware_datetimes(
         ),
     )
     return st.datetimes(min_value, max_value, timezones=zones)
+
+
+def payment_passwords(
+    *, phone: PhoneNumber | None = None, resident_id: ResidentId | None = None
+) -> st.SearchStrategy[str]:
+    """Six-digit payment passwords the rules accept (for this holder's numbers when given)."""
+
+    def accepted(password: str) -> bool:
+        try:
+            validate_payment_password(password, phone=phone, resident_id=resident_id)
+        except WeakPasswordError:
+            return False
+        return True
+
+    return st.from_regex(r"\A[0-9]{6}\Z").filter(accepted)
 
 
 def payment_methods() -> st.SearchStrategy[PaymentMethod]:
