@@ -72,7 +72,7 @@ def in_memory(
     start: datetime | None = None,
     rejected_ids: Iterable[str] = (),
     rejected_cards: Iterable[str] = (),
-    hasher: ScryptHasher | None = None,
+    hasher: SecretHasher | None = None,
 ) -> InMemoryBank:
     """A :class:`WalletService` over fresh in-memory adapters.
 
