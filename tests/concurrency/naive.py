@@ -4,8 +4,8 @@ A unit of work here reads without locking and writes what it computed over whate
 now: aggregates ``UPDATE ... WHERE id = ?`` (the version read is ignored), ledger balances as
 absolute values (``posted = ?``, not ``posted = posted + ?``), and nothing is checked on read.
 On SQLite its reads run outside any transaction (autocommit) and its writes in another one
-(``BEGIN IMMEDIATE`` at commit); on PostgreSQL its reads take no ``FOR UPDATE`` row locks. A
-short pause between reading and writing widens the window in which another command interleaves.
+(``BEGIN IMMEDIATE`` at commit); on PostgreSQL its reads take no ``FOR UPDATE`` row locks.
+Eight racers at one wallet interleave between those reads and writes without any help.
 
 This is the read-modify-write bug the real adapters must not have. The race test runs the same
 scenario against it and asserts that its checks catch the damage (an exceeded limit, lost
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -41,10 +40,7 @@ from icbc_wallet.service import WalletPolicies
 if TYPE_CHECKING:
     from icbc_wallet.adapters.postgres import PostgresStore
 
-__all__ = ["WINDOW", "naive_postgres", "naive_sqlite"]
-
-WINDOW = 0.002
-"""Seconds a naive unit of work pauses between its reads and its writes."""
+__all__ = ["naive_postgres", "naive_sqlite"]
 
 
 class _Unguarded(Aggregates[Any, Any]):
@@ -102,7 +98,7 @@ class _NaiveLedger(Ledger):
 
 
 class _Naive(SqlUnitOfWork):
-    """The unguarded stores in place of the real ones, and a pause before writing them."""
+    """The unguarded stores in place of the real ones."""
 
     def _reset(self) -> None:
         super()._reset()
@@ -113,7 +109,6 @@ class _Naive(SqlUnitOfWork):
         self.payments = _NaivePayments(tx, codec, dialect, "payment", "payments")
 
     def commit(self) -> None:
-        time.sleep(WINDOW)
         self._before_writes()
         super().commit()
 

@@ -63,6 +63,7 @@ MERCHANTS: Final = 3
 TOP_UP: Final = 10_000_000  # writer.TOP_UP in fen
 FEE_PER_MILLE: Final = 6  # writer.MERCHANT_RATE: 0.6 %, half up to the fen
 RESERVE: Final = 50  # payments left for the last life, which is not killed
+STATEMENTS_PER_PAYMENT: Final = 24  # SQL statements a durable pay runs (benchmarks/bench_sqlite.py)
 REPLAYED: Final = 300  # payments re-submitted once the run is over
 LIFE_TIMEOUT: Final = 300.0
 WRITER: Final = Path(__file__).with_name("writer.py")
@@ -148,8 +149,12 @@ class Campaign:
 # --- running the writer ---------------------------------------------------------------------------
 
 
-def _live(args: list[str], errors: Path, kill_after: int | None = None, delay: float = 0.0) -> Life:
-    """Run the writer; SIGKILL it ``delay`` seconds after its ``kill_after``-th acknowledgement."""
+def _live(args: list[str], errors: Path, kill_after: int | None = None) -> Life:
+    """Run the writer; SIGKILL it as soon as its ``kill_after``-th acknowledgement is read.
+
+    The writer is by then somewhere in its next payment; where exactly is up to the machine.
+    Kills at chosen statements come from the writer's own ``--crash-at-statement``.
+    """
     started = time.perf_counter()
     with errors.open("wb") as stderr:
         process = subprocess.Popen(
@@ -177,7 +182,6 @@ def _live(args: list[str], errors: Path, kill_after: int | None = None, delay: f
                     ack = Ack(ref, approved == "1", wallet, merchant, int(amount), int(fee), method)
                     acks.append((int(n), ack))
                 if kill_after is not None and word in {"OPEN", "ACK"} and len(acks) >= kill_after:
-                    time.sleep(delay)
                     process.send_signal(signal.SIGKILL)
                     kill_after = None
         except BaseException:
@@ -471,9 +475,13 @@ def _kill_once(
     elif kind == "delivery" and room >= 300:  # after a notification, before its event is marked
         campaign.aimed_at_delivery += 1
         life = _live([*args, "--crash-after-notices", str(rng.randint(1, 150))], errors)
-    else:
+    elif rng.random() < 0.5:  # from outside, wherever the writer happens to be
         campaign.random_kills += 1
-        life = _live(args, errors, kill_after=span, delay=rng.uniform(0, 0.003))
+        life = _live(args, errors, kill_after=span)
+    else:  # from inside, just before a random statement of the payment after the span
+        campaign.random_kills += 1
+        statement = rng.randint(1, STATEMENTS_PER_PAYMENT) + span * STATEMENTS_PER_PAYMENT
+        life = _live([*args, "--crash-at-statement", str(statement)], errors)
     assert life.killed, "the writer finished before it was killed: the plan left too few payments"
     _record(campaign, life)
     campaign.inspections.append(_inspect(campaign, db, log, campaign.kills))

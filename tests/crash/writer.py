@@ -17,10 +17,13 @@ died:
   it returns. With ``--drain`` it then dispatches until the outbox is empty. It ends with
   ``DONE <payments> <seconds>``.
 
-Two options aim a crash at the moments that matter most, by killing the writer itself with
-SIGKILL: ``--crash-before-ack N`` once payment ``N`` has returned (committed) but before it is
-acknowledged, and ``--crash-after-notices K`` once the ``K``-th notification of this life has
-been delivered but before the dispatcher marks its event delivered.
+Three options crash the writer by killing it with SIGKILL from inside:
+``--crash-before-ack N`` once payment ``N`` has returned (committed) but before it is
+acknowledged; ``--crash-after-notices K`` once the ``K``-th notification of this life has been
+delivered but before the dispatcher marks its event delivered; and ``--crash-at-statement S``
+just before the ``S``-th SQL statement of this life runs (any of a command's statements, its
+``BEGIN``, ``COMMIT`` or a savepoint included), so that kills land at every point of a
+transaction without the test waiting for time to pass.
 
 Payment ``n`` is a function of ``n`` alone (:func:`order`), so a payment re-submitted after a
 crash is the same command with the same key: the service must answer it from its idempotency
@@ -34,11 +37,12 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from icbc_wallet import bootstrap
 from icbc_wallet.adapters.hashing import ScryptHasher
+from icbc_wallet.adapters.sqlite import SqliteStore
 from icbc_wallet.domain.fee_rules import FeeRule
 from icbc_wallet.domain.fees import FeeSchedule
 from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
@@ -89,6 +93,18 @@ def _say(line: str) -> None:
 
 def _crash() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _crash_at(statement: int) -> Callable[[str], None]:
+    """A SQLite trace callback that kills the process just before the ``statement``-th runs."""
+    left = [statement]
+
+    def count(_sql: str) -> None:
+        left[0] -= 1
+        if left[0] == 0:
+            _crash()
+
+    return count
 
 
 class FileNotifier:
@@ -184,12 +200,16 @@ def pay(
     drain: bool = False,
     crash_before_ack: int | None = None,
     crash_after_notices: int | None = None,
+    crash_at_statement: int | None = None,
 ) -> None:
     """Pay payments ``first`` to ``last``, acknowledging each (see the module docstring)."""
     bank = _open(path)
     notifier = FileNotifier(log, crash_after_notices)
     dispatcher = EventDispatcher(bank.store.unit_of_work, notifier)
     service, currency = bank.service, bank.service.policies.limits.currency
+    if crash_at_statement is not None:
+        assert isinstance(bank.store, SqliteStore)
+        bank.store.connection().set_trace_callback(_crash_at(crash_at_statement))
     _say("OPEN")
     started = time.perf_counter()
     for n in range(first, last + 1):
@@ -234,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     paying.add_argument("--drain", action="store_true")
     paying.add_argument("--crash-before-ack", type=int)
     paying.add_argument("--crash-after-notices", type=int)
+    paying.add_argument("--crash-at-statement", type=int)
     args = parser.parse_args(argv)
     if args.command == "setup":
         setup(args.db, args.wallets, args.merchants)
@@ -249,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             drain=args.drain,
             crash_before_ack=args.crash_before_ack,
             crash_after_notices=args.crash_after_notices,
+            crash_at_statement=args.crash_at_statement,
         )
 
 

@@ -395,9 +395,10 @@ def validate_payment_password(
     '135790'
     >>> try:
     ...     validate_payment_password("800101", resident_id=ResidentId.parse("34052419800101001X"))
-    ... except WeakPasswordError as refused:
-    ...     print(refused.reason, "-", refused)
-    birth_date - a payment password must not be the birth date in the holder's resident ID
+    ... except WeakPasswordError as error:
+    ...     refused = error
+    >>> refused.reason, str(refused)
+    ('birth_date', "a payment password must not be the birth date in the holder's resident ID")
 
     ```
 
