@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import attrgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
@@ -160,6 +161,18 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=64)
+def _writes(table: str, columns: tuple[str, ...], guard: str) -> tuple[str, str]:
+    """The INSERT of a row, and the UPDATE that applies only while ``guard`` is as read.
+
+    Built once per table: every commit writes rows.
+    """
+    marks = ", ".join("?" * (len(columns) + 1))
+    insert = f"INSERT INTO {table} (id, {', '.join(columns)}) VALUES ({marks})"
+    assign = ", ".join(f"{column} = ?" for column in columns)
+    return insert, f"UPDATE {table} SET {assign} WHERE id = ? AND {guard} = ?"
+
+
 def _decode(codec: Codec, text: str, what: str, key: object) -> Any:
     try:
         return codec.loads(text)
@@ -239,12 +252,7 @@ class Aggregates(Generic[K, A]):
         if not self._dirty:
             return []
         db, checks = self._tx(), []
-        columns = ("version", "data", *self._extra_columns)
-        insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
-        update = (
-            f"UPDATE {self._table} SET {', '.join(f'{c} = ?' for c in columns)} "
-            "WHERE id = ? AND version = ?"
-        )
+        insert, update = _writes(self._table, ("version", "data", *self._extra_columns), "version")
         for key, item in self._dirty.items():
             values = (item.version, self._codec.dumps(item), *self._extra(item))
             if key in self._new:
@@ -399,10 +407,7 @@ class Records(Generic[K, V]):
         if not self._staged:
             return []
         db, checks = self._tx(), []
-        columns = ("data", *self._columns)
-        insert = f"INSERT INTO {self._table} (id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
-        assign = ", ".join(f"{c} = ?" for c in columns)
-        update = f"UPDATE {self._table} SET {assign} WHERE id = ? AND data = ?"
+        insert, update = _writes(self._table, ("data", *self._columns), "data")
         for key, record in self._staged.items():
             values = (self._codec.dumps(record), *self._extra(record))
             read = self._read.get(key)
