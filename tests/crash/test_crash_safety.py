@@ -348,7 +348,8 @@ def _aggregates(db: sqlite3.Connection) -> list[str]:
     for table, kind in (("wallets", "wallet"), ("merchants", "merchant")):  # fixed names, no input
         for key, version, posted, pending, booked in db.execute(
             "SELECT t.id, t.version, json_extract(t.data, '$.balance.posted.minor'), "
-            "json_extract(t.data, '$.balance.pending.minor'), a.posted "
+            "json_extract(t.data, '$.balance.pending.minor'), "
+            "coalesce(a.posted, 0) "
             f"FROM {table} t LEFT JOIN accounts a ON a.account = '{kind}:' || t.id"
         ):
             if events.get(key) != (version, version):
