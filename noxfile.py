@@ -47,7 +47,7 @@ CORE_COVERAGE_FLOOR = "95"
 PACKAGE_COVERAGE_FLOOR = "95"
 
 
-def _install(session: nox.Session, *groups: str, extras: str = "testing,postgres") -> None:
+def _install(session: nox.Session, *groups: str, extras: str = "testing,postgres,encryption") -> None:
     # Editable, so doctests collected from src/ and the imported package are the same modules.
     target = f".[{extras}]" if extras else "."
     session.install("-e", target, *nox.project.dependency_groups(PYPROJECT, *groups))

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from icbc_wallet.adapters.codec import Codec, storable_classes
-from icbc_wallet.adapters.hashing import ScryptHasher
+from icbc_wallet.adapters.argon2id import Argon2Hasher
+from icbc_wallet.adapters.hashing import ScryptHasher, UpgradingHasher
 from icbc_wallet.adapters.memory import InMemoryStore
 from icbc_wallet.adapters.notifiers import InMemoryNotifier
 from icbc_wallet.adapters.runtime import ManualClock, SequentialIds, SystemClock, UuidIds
@@ -51,7 +52,15 @@ from icbc_wallet.wallet import aggregate, merchant, payment
 if TYPE_CHECKING:
     from icbc_wallet.adapters.postgres import PostgresStore
 
-__all__ = ["Bank", "InMemoryBank", "in_memory", "postgres", "sqlite", "storage_codec"]
+__all__ = [
+    "Bank",
+    "InMemoryBank",
+    "default_hasher",
+    "in_memory",
+    "postgres",
+    "sqlite",
+    "storage_codec",
+]
 
 
 @attrs.frozen
@@ -81,8 +90,8 @@ def in_memory(
         start: the manual clock's first instant (2026-01-01 00:00 UTC when None).
         rejected_ids: resident ID numbers the identity verifier refuses.
         rejected_cards: card numbers the card verifier refuses.
-        hasher: the password hasher; a deliberately cheap scrypt when None (never in production:
-            pass ``ScryptHasher()`` for OWASP parameters).
+        hasher: the password hasher; a deliberately cheap Argon2id when None (never in
+            production: pass :func:`default_hasher` for OWASP parameters).
     """
     store = InMemoryStore()
     clock = ManualClock(start or datetime(2026, 1, 1, tzinfo=UTC))
@@ -91,7 +100,7 @@ def in_memory(
         reader=store.reader,
         clock=clock,
         ids=SequentialIds(),
-        hasher=hasher or ScryptHasher.fast_for_tests(),
+        hasher=hasher or Argon2Hasher.fast_for_tests(),
         policies=policies,
         fingerprint_key=None,
         rejected_ids=rejected_ids,
@@ -137,7 +146,7 @@ def sqlite(
         policies: the policy set (``WalletPolicies.default()`` when None).
         clock: the system clock when None; pass a ``ManualClock`` to simulate time.
         ids: random UUID-based ids when None (safe across restarts and processes).
-        hasher: scrypt at OWASP parameters when None.
+        hasher: :func:`default_hasher` (Argon2id at OWASP parameters) when None.
         durable: ``synchronous=FULL`` (the default) or the faster ``NORMAL``
             (see :class:`~icbc_wallet.adapters.sqlite.SqliteStore`).
         rejected_ids: resident ID numbers the identity verifier refuses.
@@ -177,6 +186,19 @@ def postgres(
     )
 
 
+def default_hasher(*, pepper: bytes | None = None) -> UpgradingHasher:
+    """The durable banks' password hasher: Argon2id at OWASP parameters, reading scrypt too.
+
+    Hashes stored by earlier versions (scrypt) still verify and are replaced by Argon2id ones
+    on the holder's next right password.
+
+    Args:
+        pepper: an optional server-side secret (32 random bytes, say) mixed into new hashes;
+            keep it out of the database (an HSM, a secrets manager).
+    """
+    return UpgradingHasher(Argon2Hasher(pepper=pepper), (ScryptHasher(),))
+
+
 def _durable_bank(
     store: SqliteStore | PostgresStore,
     fingerprint_key: bytes,
@@ -197,7 +219,7 @@ def _durable_bank(
             reader=store.reader,
             clock=clock,
             ids=ids or UuidIds(),
-            hasher=hasher or ScryptHasher(),
+            hasher=hasher or default_hasher(),
             policies=policies,
             fingerprint_key=fingerprint_key,
             rejected_ids=rejected_ids,
@@ -234,6 +256,7 @@ def _wire(
         policies=policies,
         fingerprint_key=fingerprint_key,
         read_unit_of_work=reader,
+        notifier=notifier,
     )
     return service, notifier, phones, EventDispatcher(units, notifier)
 

@@ -17,12 +17,15 @@ __all__ = [
     "AmountOutOfRangeError",
     "AmountPrecisionError",
     "AmountTypeError",
+    "AuthRequestTypeError",
     "CalendarOutOfRangeError",
     "CardNotBoundError",
+    "CipherTypeError",
     "ConcurrencyError",
     "CorruptStateError",
     "CurrencyMismatchError",
     "DatetimeTypeError",
+    "DecryptionError",
     "DisputeStateError",
     "HoldStateError",
     "IdempotencyConflict",
@@ -30,7 +33,10 @@ __all__ = [
     "InsufficientEvidenceError",
     "InsufficientFundsError",
     "InvalidAmountError",
+    "InvalidAuthRequestError",
+    "InvalidAuthenticationRulesError",
     "InvalidBankCardError",
+    "InvalidCipherKeyError",
     "InvalidCreditCodeError",
     "InvalidDatetimeError",
     "InvalidFeeScheduleError",
@@ -47,6 +53,7 @@ __all__ = [
     "InvalidRateError",
     "InvalidRefundWindowError",
     "InvalidResidentIdError",
+    "InvalidRiskRulesError",
     "InvalidStatementError",
     "InvalidSweepLimitError",
     "InvalidTextError",
@@ -59,7 +66,9 @@ __all__ = [
     "PaymentStateError",
     "RefundStateError",
     "RegistrationStateError",
+    "RiskInputTypeError",
     "SchemaVersionError",
+    "SecurityStateError",
     "SecretTypeError",
     "StorageUnavailableError",
     "TextTypeError",
@@ -67,6 +76,7 @@ __all__ = [
     "UnbalancedEntryError",
     "UnknownCategoryError",
     "UnknownCurrencyError",
+    "UnknownFactorError",
     "UnknownOperationError",
     "UnknownPaymentMethodError",
     "UnknownTierError",
@@ -350,3 +360,53 @@ class InvalidSweepLimitError(WalletError, ValueError):
 
 class AlreadyRegisteredError(WalletError, ValueError):
     """The phone number or resident ID of a registration already holds a wallet: one person, one wallet."""
+
+
+class DecryptionError(WalletError, ValueError):
+    """A ciphertext cannot be decrypted: altered, cut short, sealed for another context or with a key not held.
+
+    The cipher cannot tell tampering from a missing key, and says which key id it lacked. A store
+    reading such a document raises :class:`CorruptStateError` from this error.
+    """
+
+
+class InvalidCipherKeyError(WalletError, ValueError):
+    """A cipher's keys are unusable: no keys, a key of the wrong length, a malformed key id, an unknown current key."""
+
+
+class CipherTypeError(WalletError, TypeError):
+    """A key, key id, plaintext, ciphertext or context was given to a cipher as something other than ``bytes``/``str``."""
+
+
+class SecurityStateError(WalletError, ValueError):
+    """A security step out of order: confirming an authenticator never enrolled, and the like."""
+
+
+class InvalidRiskRulesError(WalletError, ValueError):
+    """Risk rules are malformed: a bad window, multiplier, hour or amount, or an unknown key.
+
+    The message names the rule and the key (``velocity_count.window_seconds``).
+    """
+
+
+class RiskInputTypeError(WalletError, TypeError):
+    """A risk request or customer activity was built from the wrong types (``approved`` not a bool, ...)."""
+
+
+class UnknownFactorError(WalletError, ValueError):
+    """An authentication factor is not one of :class:`~icbc_wallet.domain.factors.Factor`'s values."""
+
+
+class InvalidAuthenticationRulesError(WalletError, ValueError):
+    """Authentication rules are inconsistent or malformed: caps out of order, an unknown key or factor.
+
+    The message names the key (``minimum_kinds.pay``).
+    """
+
+
+class InvalidAuthRequestError(WalletError, ValueError):
+    """An authentication request is inconsistent: a payment without an amount, a login with one, a negative total."""
+
+
+class AuthRequestTypeError(WalletError, TypeError):
+    """An authentication request was built from the wrong types (``password_locked`` not a bool, ...)."""

@@ -340,11 +340,38 @@ def test_a_database_of_an_older_schema_is_migrated_in_order_and_keeps_its_data(
     monkeypatch.setattr(sqlite_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     reopened = SqliteStore(path, codec=storage_codec())
     raw = reopened.connection()
-    assert raw.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+    assert raw.execute("SELECT max(version) FROM schema_version").fetchone() == (
+        SCHEMA_VERSION + 1,
+    )
     assert "note" in [row[1] for row in raw.execute("PRAGMA table_info(owners)")]
     with reopened.unit_of_work() as uow:
         assert uow.owners.get("O-1") == "W-1"
     reopened.close()
+
+
+def test_a_version_1_database_gains_the_credentials_table_and_keeps_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wallet.db"
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_schema, "_MIGRATIONS", sqlite_schema._MIGRATIONS[:1])
+        patch.setattr(sqlite_schema, "SCHEMA_VERSION", 1)
+        old = SqliteStore(path, codec=storage_codec())
+        with old.unit_of_work() as uow:
+            uow.owners.put("O-1", WalletId("W-1"))
+            uow.commit()
+        tables = {row[0] for row in old.connection().execute("SELECT name FROM sqlite_master")}
+        old.close()
+    assert "credentials" not in tables
+
+    store = SqliteStore(path, codec=storage_codec())
+
+    raw = store.connection()
+    assert raw.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+    with store.unit_of_work() as uow:
+        assert uow.owners.get("O-1") == "W-1"
+        assert uow.credentials.find(WalletId("W-1")) is None
+    store.close()
 
 
 def test_a_threads_connection_closes_when_the_thread_ends(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from icbc_wallet.adapters.hashing import ScryptHasher
+from icbc_wallet.adapters.argon2id import Argon2Hasher
 from icbc_wallet.bootstrap import InMemoryBank, in_memory
 from icbc_wallet.domain.events import CardBound, WalletOpened
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
@@ -294,7 +294,7 @@ def test_only_hashes_of_the_password_and_answer_are_stored(memory_bank: InMemory
     assert stored.answer_hash is not None
     assert "135790" not in stored.password_hash
     assert "rex" not in stored.answer_hash.lower()
-    hasher = ScryptHasher.fast_for_tests()
+    hasher = Argon2Hasher.fast_for_tests()  # the in-memory bank's default
     assert hasher.verify("135790", stored.password_hash)
     assert hasher.verify("rex", stored.answer_hash)  # normalised before hashing
     assert "135790" not in repr(stored)
@@ -439,7 +439,7 @@ def test_a_replay_of_the_credentials_step_with_another_password_is_a_conflict(
     stored = service.registration(registration).password_hash
     assert replay is Step.LIMITS
     assert stored is not None
-    assert ScryptHasher.fast_for_tests().verify("135790", stored)
+    assert Argon2Hasher.fast_for_tests().verify("135790", stored)
 
 
 def test_one_person_holds_one_wallet_by_phone_and_by_resident_id() -> None:

@@ -58,6 +58,7 @@ from icbc_wallet.errors import (
 from icbc_wallet.ports.persistence import IdempotencyRecord, StoredEvent
 
 if TYPE_CHECKING:
+    from icbc_wallet.domain.credentials import Credentials
     from icbc_wallet.domain.registration import Registration
     from icbc_wallet.wallet.aggregate import Wallet
     from icbc_wallet.wallet.merchant import Merchant
@@ -861,6 +862,9 @@ class SqlUnitOfWork:
             tx, codec, dialect, "registration", "registrations"
         )
         self.owners: Records[str, WalletId] = Records(tx, codec, dialect, "owner", "owners")
+        self.credentials: Records[WalletId, Credentials] = Records(
+            tx, codec, dialect, "credentials", "credentials"
+        )
         self.events = Events(tx, codec)
         self.idempotency = Idempotency(tx, codec, dialect.key_lock)
 
@@ -922,6 +926,7 @@ class SqlUnitOfWork:
                         self.disputes,
                         self.registrations,
                         self.owners,
+                        self.credentials,
                         self.ledger,
                         self.events,
                         self.idempotency,

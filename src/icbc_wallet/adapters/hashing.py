@@ -33,8 +33,9 @@ from typing import Final
 import attrs
 
 from icbc_wallet.errors import InvalidHashError, SecretTypeError
+from icbc_wallet.ports.secrets import SecretHasher
 
-__all__ = ["ScryptHasher"]
+__all__ = ["ScryptHasher", "UpgradingHasher"]
 
 _MAX_MEMORY: Final = 2**30  # 1 GiB: beyond that a parameter is a typo, not a policy
 _STORED: Final = re.compile(
@@ -208,3 +209,60 @@ class ScryptHasher:
             self.salt_bytes,
             self.hash_bytes,
         )
+
+
+@attrs.frozen
+class UpgradingHasher:
+    """Hashes with ``current`` and still verifies the hashes of ``legacy`` hashers.
+
+    Changing the algorithm (scrypt to Argon2id) or its cost must not lock anyone out: a hash
+    only ``legacy`` understands still verifies, and :meth:`needs_rehash` says True for it, so
+    the service stores a new hash made by ``current`` on the holder's next right password.
+
+    ```pycon
+    >>> from icbc_wallet.adapters.argon2id import Argon2Hasher
+    >>> old = ScryptHasher.fast_for_tests().hash("135790")
+    >>> hasher = UpgradingHasher(Argon2Hasher.fast_for_tests(), (ScryptHasher.fast_for_tests(),))
+    >>> hasher.verify("135790", old), hasher.needs_rehash(old)
+    (True, True)
+    >>> hasher.needs_rehash(hasher.hash("135790"))
+    False
+
+    ```
+    """
+
+    current: SecretHasher
+    legacy: tuple[SecretHasher, ...] = ()
+
+    def _owner(self, stored: str) -> SecretHasher:
+        """The first hasher (``current`` first) that can read ``stored``."""
+        for hasher in (self.current, *self.legacy):
+            try:
+                hasher.needs_rehash(stored)
+            except InvalidHashError:
+                continue
+            return hasher
+        raise InvalidHashError("the stored hash is in no format this hasher knows")
+
+    def hash(self, secret: str) -> str:
+        """A new hash made by ``current``."""
+        return self.current.hash(secret)
+
+    def verify(self, secret: str, stored: str) -> bool:
+        """True when ``secret`` matches ``stored``, made by ``current`` or a legacy hasher.
+
+        Raises:
+            SecretTypeError: ``secret`` or ``stored`` is not a ``str``.
+            InvalidHashError: no hasher understands ``stored``.
+        """
+        return self._owner(stored).verify(secret, stored)
+
+    def needs_rehash(self, stored: str) -> bool:
+        """True unless ``current`` made ``stored`` with its present parameters.
+
+        Raises:
+            SecretTypeError: ``stored`` is not a ``str``.
+            InvalidHashError: no hasher understands ``stored``.
+        """
+        owner = self._owner(stored)
+        return owner is not self.current or self.current.needs_rehash(stored)

@@ -38,6 +38,7 @@ from icbc_wallet.domain.ids import (
 )
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, JournalEntry
 from icbc_wallet.domain.refund_requests import RefundRequest, RefundRequestStatus
+from icbc_wallet.domain.credentials import Credentials
 from icbc_wallet.domain.registration import Registration
 from icbc_wallet.errors import ConcurrencyError, NotFoundError, WalletError
 from icbc_wallet.ports.persistence import IdempotencyRecord, StoredEvent
@@ -367,6 +368,7 @@ class InMemoryStore:
         self.disputes: dict[DisputeId, Dispute] = {}
         self.registrations: dict[RegistrationId, Registration] = {}
         self.owners: dict[str, WalletId] = {}
+        self.credentials: dict[WalletId, Credentials] = {}
         self.balances: dict[AccountId, AccountBalance] = {}
         self.journal: list[JournalEntry] = []
         self.outbox: list[StoredEvent] = []
@@ -427,6 +429,9 @@ class InMemoryUnitOfWork:
     owners = _PerTransaction["_Records[str, WalletId]"](
         lambda store: _Records("owner", store.owners)
     )
+    credentials = _PerTransaction["_Records[WalletId, Credentials]"](
+        lambda store: _Records("credentials", store.credentials)
+    )
     ledger = _PerTransaction(_Ledger)
     events = _PerTransaction(_Events)
     idempotency = _PerTransaction(_Idempotency)
@@ -465,7 +470,7 @@ class InMemoryUnitOfWork:
         used = vars(self)  # records a command did not touch have nothing staged: skip building them
         records = [
             used[name]
-            for name in ("refunds", "disputes", "registrations", "owners")
+            for name in ("refunds", "disputes", "registrations", "owners", "credentials")
             if name in used
         ]
         for store in records:

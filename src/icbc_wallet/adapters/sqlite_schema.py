@@ -77,7 +77,12 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_expiry ON idempotency (expires_at);
 """
 
-_MIGRATIONS: Final = (_V1,)
+# V2: each wallet's hashed secrets and lockouts (issue 5).
+_V2: Final = """
+CREATE TABLE credentials (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+_MIGRATIONS: Final = (_V1, _V2)
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 """The schema version this library writes (and the newest it can read)."""
 

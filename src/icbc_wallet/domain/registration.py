@@ -70,6 +70,7 @@ __all__ = [
     "RegistrationStep",
     "normalise_answer",
     "validate_payment_password",
+    "validate_stored_hash",
 ]
 
 _MAX_NAME: Final = 50
@@ -159,19 +160,27 @@ def _validate_question(_instance: object, _attribute: object, value: str | None)
         raise InvalidTextError("security question must be normalised: trimmed, single spaces, NFC")
 
 
+def validate_stored_hash(name: str, value: object) -> str:
+    """Return ``value`` if it can be a stored hash of a secret (a non-empty str, not a password).
+
+    Raises:
+        SecretTypeError: ``value`` is not a str.
+        InvalidHashError: it is empty, or six digits (a clear payment password by mistake).
+    """
+    if not isinstance(value, str):
+        raise SecretTypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidHashError(f"{name} must not be empty")
+    if _SIX_DIGITS.fullmatch(value):
+        raise InvalidHashError(f"{name} looks like a clear payment password; store a hash")
+    return value
+
+
 def _validate_hash(
     _instance: object, attribute: attrs.Attribute[str | None], value: object
 ) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise SecretTypeError(f"{attribute.name} must be a str, not {type(value).__name__}")
-    if not value:
-        raise InvalidHashError(f"{attribute.name} must not be empty")
-    if _SIX_DIGITS.fullmatch(value):
-        raise InvalidHashError(
-            f"{attribute.name} looks like a clear payment password; store a hash"
-        )
+    if value is not None:
+        validate_stored_hash(attribute.name, value)
 
 
 def _optional(kind: type, error: type[Exception]) -> Callable[[object, Any, object], None]:

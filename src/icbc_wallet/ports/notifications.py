@@ -27,6 +27,8 @@ class NotificationKind(StrEnum):
     DISPUTE_UPDATE = "dispute_update"
     LIMIT_UPDATE = "limit_update"
     SECURITY = "security"
+    ONE_TIME_CODE = "one_time_code"
+    """An SMS code: its text holds ``{code}``; :meth:`Notification.render` fills it in."""
 
 
 @attrs.frozen
@@ -38,7 +40,11 @@ class Notification:
         recipient: the wallet or merchant id.
         kind: what it is about.
         text: a short English message.
-        event_name: the event it comes from (``"PaymentCaptured"``).
+        event_name: the event it comes from (``"PaymentCaptured"``), or the command that sent
+            a one-time code.
+        code: the one-time code of a :attr:`NotificationKind.ONE_TIME_CODE` message, kept out
+            of ``text`` and ``repr`` so that logging a notification never logs a code; the SMS
+            gateway sends :meth:`render`.
     """
 
     notification_id: str
@@ -46,6 +52,11 @@ class Notification:
     kind: NotificationKind
     text: str
     event_name: str
+    code: str | None = attrs.field(default=None, repr=False)
+
+    def render(self) -> str:
+        """The message as the recipient reads it (with the one-time code, if any, filled in)."""
+        return self.text if self.code is None else self.text.replace("{code}", self.code)
 
 
 @runtime_checkable

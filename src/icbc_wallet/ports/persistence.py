@@ -9,7 +9,7 @@ version, depending on the adapter).
 
 Aggregates (wallets, merchants, payments) carry a ``version``; repositories return independent
 copies, so changing one that is never saved changes nothing. Records (refund requests, disputes,
-registrations) are frozen values, replaced whole with ``put``.
+registrations, credentials) are frozen values, replaced whole with ``put``.
 
 The aggregate types are imported for annotations only: at run time this module depends on the
 domain alone (import-linter checks it with type-checking imports excluded).
@@ -36,6 +36,7 @@ from icbc_wallet.domain.ids import (
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, JournalEntry
 
 if TYPE_CHECKING:
+    from icbc_wallet.domain.credentials import Credentials
     from icbc_wallet.domain.disputes import Dispute
     from icbc_wallet.domain.refund_requests import RefundRequest
     from icbc_wallet.domain.registration import Registration
@@ -291,6 +292,11 @@ class UnitOfWork(Protocol):
     @property
     def owners(self) -> RecordStore[str, WalletId]:
         """Who already holds a wallet: wallet ids by a keyed hash of a phone or resident ID."""
+        ...
+
+    @property
+    def credentials(self) -> RecordStore[WalletId, Credentials]:
+        """Each wallet's hashed secrets and lockouts (one record per wallet)."""
         ...
 
     @property

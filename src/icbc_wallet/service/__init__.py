@@ -16,13 +16,15 @@ from icbc_wallet.service.money import MoneyCommands
 from icbc_wallet.service.refunds import RefundCommands
 from icbc_wallet.service.registration import RegistrationCommands
 from icbc_wallet.service.results import OperationResult
+from icbc_wallet.service.security import SecurityCommands, TotpSetup
 from icbc_wallet.service.statements import StatementQueries
 
-__all__ = ["OperationResult", "WalletPolicies", "WalletService"]
+__all__ = ["OperationResult", "TotpSetup", "WalletPolicies", "WalletService"]
 
 
 class WalletService(
     RegistrationCommands,
+    SecurityCommands,
     AccountCommands,
     MoneyCommands,
     RefundCommands,
@@ -49,4 +51,6 @@ class WalletService(
             a short random pause between runs. 1 turns retries off.
         read_unit_of_work: makes the units of work queries run in (``store.reader``: a
             snapshot without write locks); ``unit_of_work`` when None.
+        notifier: delivers one-time SMS codes (:meth:`send_code`); events reach customers
+            through the :class:`~icbc_wallet.service.dispatcher.EventDispatcher` instead.
     """

@@ -30,6 +30,7 @@ from icbc_wallet.errors import (
 )
 from icbc_wallet.policies.limit_increase import effective_limits
 from icbc_wallet.policies.tiers import choose_limits
+from icbc_wallet.ports.notifications import Notifier
 from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
 from icbc_wallet.ports.runtime import Clock, IdGenerator
 from icbc_wallet.ports.secrets import SecretHasher
@@ -146,6 +147,7 @@ class ServiceBase:
         fingerprint_key: bytes | None = None,
         attempts: int = 5,
         read_unit_of_work: UnitOfWorkFactory | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self._uow = unit_of_work
         self._read = read_unit_of_work or unit_of_work
@@ -155,6 +157,7 @@ class ServiceBase:
         self._phone_verifier = phone_verifier
         self._identity_verifier = identity_verifier
         self._card_verifier = card_verifier
+        self._notifier = notifier
         self.policies = policies if policies is not None else WalletPolicies.default()
         if fingerprint_key is None:
             fingerprint_key = secrets.token_bytes(32)
@@ -185,15 +188,32 @@ class ServiceBase:
         """
         key = parse_id(key, IdempotencyKey)
         digest = fingerprint(self._fingerprint_key, command, **params)
+        return self._retrying(lambda: self._run_once(key, command, digest, body))
+
+    def _retrying(self, once: Callable[[], R]) -> R:
         for attempt in range(1, self._attempts):
             try:
-                return self._run_once(key, command, digest, body)
+                return once()
             except ConcurrencyError:
                 # Another command changed what this one read (or a database reported a
                 # serialization failure or deadlock): run it again on what is there now,
                 # after a short random pause so that the two do not collide again.
                 time.sleep(random.uniform(0, min(_MAX_PAUSE, _BACKOFF * 2**attempt)))
-        return self._run_once(key, command, digest, body)
+        return once()
+
+    def _transact(self, body: Callable[[UnitOfWork, datetime], R]) -> R:
+        """Run ``body`` in one unit of work and commit, retried on :class:`ConcurrencyError`.
+
+        For tries of a secret: every try counts, so they take no idempotency key, and two
+        concurrent wrong tries both count (the second runs again on the first's result).
+        """
+        return self._retrying(lambda: self._commit(body))
+
+    def _commit(self, body: Callable[[UnitOfWork, datetime], R]) -> R:
+        with self._uow() as uow:
+            result = body(uow, self._now())
+            uow.commit()
+            return result
 
     def _run_once(
         self, key: str, command: str, digest: str, body: Callable[[UnitOfWork, datetime], R]

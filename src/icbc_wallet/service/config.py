@@ -15,6 +15,7 @@ from typing import Final
 import attrs
 
 from icbc_wallet.domain.calendar import HolidayCalendar, NoHolidays
+from icbc_wallet.domain.credentials import SecurityRules
 from icbc_wallet.domain.disputes import DEFAULT_DISPUTE_TERMS, DisputeTerms
 from icbc_wallet.domain.fees import FeeSchedule
 from icbc_wallet.domain.limit_increase import LimitIncreaseTerms
@@ -76,6 +77,8 @@ class WalletPolicies:
         calendar: holidays (for holiday-only fee waivers).
         hold_time: how long an authorisation lasts.
         idempotency_time: how long idempotency keys are kept (at least 24 hours).
+        security: lockouts of the payment password, security answer and dynamic passwords;
+            SMS code lifetime and tries.
     """
 
     limits: LimitSchedule
@@ -95,6 +98,7 @@ class WalletPolicies:
     idempotency_time: timedelta = attrs.field(
         default=DEFAULT_IDEMPOTENCY_TIME, validator=_keys_kept
     )
+    security: SecurityRules = SecurityRules()
 
     def __attrs_post_init__(self) -> None:
         self.tiers.check_against(self.limits)

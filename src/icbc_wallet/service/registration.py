@@ -16,6 +16,7 @@ from datetime import datetime
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import RegistrationId, WalletId, parse_id
 from icbc_wallet.domain.limits import Limit
+from icbc_wallet.domain.credentials import Credentials
 from icbc_wallet.domain.registration import (
     Registration,
     RegistrationStep,
@@ -215,6 +216,18 @@ class RegistrationCommands(ServiceBase):
             uow.registrations.put(key, registration)
             for owner_key in owners:
                 uow.owners.put(owner_key, wallet_id)
+            assert registration.password_hash is not None  # submit() requires credentials
+            assert registration.security_question is not None
+            assert registration.answer_hash is not None
+            uow.credentials.put(
+                wallet_id,
+                Credentials(
+                    wallet_id,
+                    registration.password_hash,
+                    registration.security_question,
+                    registration.answer_hash,
+                ),
+            )
             return wallet_id
 
         return self._run(idempotency_key, "submit_registration", {"id": key}, body)

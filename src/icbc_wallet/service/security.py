@@ -1,0 +1,323 @@
+"""Security use cases: tries of the payment password, security answer and dynamic passwords.
+
+Every try counts, so these commands take no idempotency key: a wrong try is stored (the count,
+and at the limit the lock) in the same unit of work that read the credentials, and two wrong
+tries at once both count (the store refuses the second writer; the service runs it again on the
+first's result). A try during a lock is refused without checking the secret, so the right
+password is refused too; the answer says how many tries are left or when the lock ends. Lock
+rules, SMS code lifetime and tries are ``policies.security``
+(:class:`~icbc_wallet.domain.credentials.SecurityRules`).
+
+Dynamic passwords are TOTP (RFC 6238, an authenticator app, via :mod:`pyotp`) and one-time SMS
+codes: six random digits, stored as a keyed hash, void after a few minutes or a few wrong tries,
+delivered through the notifier port as a :attr:`~icbc_wallet.ports.notifications.
+NotificationKind.ONE_TIME_CODE` notification whose text and ``repr`` do not hold the code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+
+import attrs
+import pyotp
+
+from icbc_wallet.domain.credentials import (
+    CheckOutcome,
+    Credentials,
+    Lockout,
+    OtpChallenge,
+    SecretCheck,
+    TotpEnrolment,
+)
+from icbc_wallet.domain.ids import WalletId, parse_id
+from icbc_wallet.domain.registration import normalise_answer, validate_payment_password
+from icbc_wallet.errors import (
+    InvalidPolicyError,
+    SecretTypeError,
+    SecurityStateError,
+    TooManyAttemptsError,
+)
+from icbc_wallet.ports.notifications import Notification, NotificationKind
+from icbc_wallet.ports.persistence import UnitOfWork
+from icbc_wallet.service._base import ServiceBase
+
+__all__ = ["SecurityCommands", "TotpSetup"]
+
+_ISSUER = "ICBC Wallet"
+_CODE_PURPOSES = frozenset({"login", "pay", "transfer", "withdraw", "change_limits", "bind_card"})
+
+
+@attrs.frozen
+class TotpSetup:
+    """The answer to an enrolment: the password check and, if it passed, what the app needs.
+
+    Attributes:
+        check: the payment password's check (the enrolment needs it right).
+        secret: the base32 shared secret, or None when the password was refused.
+        uri: the same as an ``otpauth://`` URI (for a QR code), or None.
+
+    Show the secret to the holder once; neither it nor the URI is ever in ``repr``.
+    """
+
+    check: SecretCheck
+    secret: str | None = attrs.field(default=None, repr=False)
+    uri: str | None = attrs.field(default=None, repr=False)
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise SecretTypeError(f"{what} must be a str, not {type(value).__name__}")
+    return value
+
+
+class SecurityCommands(ServiceBase):
+    """Payment password, security answer, TOTP and SMS codes, behind lockouts."""
+
+    def verify_payment_password(self, wallet_id: str, password: str) -> SecretCheck:
+        """Check the payment password (each wrong try counts towards the lock).
+
+        A right password made with older hashing parameters is hashed again and stored.
+
+        Raises:
+            NotFoundError: the wallet has no credentials.
+            SecretTypeError: ``password`` is not a str.
+        """
+        password = _text(password, "password")
+        return self._check_password(parse_id(wallet_id, WalletId), password)
+
+    def change_payment_password(
+        self, wallet_id: str, current: str, new: str, *, idempotency_key: str
+    ) -> SecretCheck:
+        """Replace the payment password, given the current one (a wrong one counts).
+
+        Raises:
+            WeakPasswordError: ``new`` breaks the password rules (nothing is counted).
+        """
+        key = parse_id(wallet_id, WalletId)
+        current = _text(current, "current password")
+        new = validate_payment_password(new)
+        with self._read() as uow:
+            owner = uow.wallets.get(key).owner
+        validate_payment_password(new, phone=owner.phone, resident_id=owner.resident_id)
+        new_hash = self._hasher.hash(new)
+
+        def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
+            credentials = uow.credentials.get(key)
+            check, credentials = self._try_password(credentials, current, now)
+            if check.verified:
+                credentials = attrs.evolve(credentials, password_hash=new_hash)
+            uow.credentials.put(key, credentials)
+            return check
+
+        # the keyed fingerprint holds the passwords only as an HMAC under the service secret
+        params = {"id": key, "current": current, "new": new}
+        return self._run(idempotency_key, "change_payment_password", params, body)
+
+    def verify_security_answer(self, wallet_id: str, answer: str) -> SecretCheck:
+        """Check the security answer (normalised as when it was set; its own lockout)."""
+        normalised = normalise_answer(_text(answer, "answer"))
+
+        def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
+            credentials = uow.credentials.get(parse_id(wallet_id, WalletId))
+            check, lock = self._try(
+                credentials.answer,
+                now,
+                lambda: self._hasher.verify(normalised, credentials.answer_hash),
+            )
+            uow.credentials.put(credentials.wallet_id, attrs.evolve(credentials, answer=lock))
+            return check
+
+        return self._transact(body)
+
+    def enrol_totp(self, wallet_id: str, password: str) -> TotpSetup:
+        """Start an authenticator enrolment, authorised by the payment password.
+
+        The password try counts like any other. The enrolment counts as a factor once
+        :meth:`confirm_totp` accepts a first code; a new enrolment replaces an earlier one.
+        """
+        key = parse_id(wallet_id, WalletId)
+        secret = pyotp.random_base32()
+        check = self._check_password(key, _text(password, "password"), then_enrol=secret)
+        if not check.verified:
+            return TotpSetup(check)
+        uri = pyotp.TOTP(secret).provisioning_uri(name=key, issuer_name=_ISSUER)
+        return TotpSetup(check, secret, uri)
+
+    def confirm_totp(self, wallet_id: str, code: str) -> SecretCheck:
+        """Accept the first code of a new enrolment: from now on TOTP is a factor."""
+        return self._check_totp(parse_id(wallet_id, WalletId), _text(code, "code"), confirm=True)
+
+    def verify_totp(self, wallet_id: str, code: str) -> SecretCheck:
+        """Check a TOTP code of a confirmed enrolment (each code is accepted once).
+
+        Raises:
+            SecurityStateError: no confirmed enrolment.
+        """
+        return self._check_totp(parse_id(wallet_id, WalletId), _text(code, "code"), confirm=False)
+
+    def send_code(self, wallet_id: str, purpose: str) -> str:
+        """Send a one-time SMS code for ``purpose``; returns the challenge id to answer with.
+
+        Raises:
+            InvalidPolicyError: no notifier is configured, or ``purpose`` is unknown.
+            TooManyAttemptsError: a code was sent less than ``code_resend_after`` ago.
+        """
+        key = parse_id(wallet_id, WalletId)
+        if purpose not in _CODE_PURPOSES:
+            raise InvalidPolicyError(f"purpose must be one of {sorted(_CODE_PURPOSES)}")
+        notifier = self._notifier
+        if notifier is None:
+            raise InvalidPolicyError("sending codes needs a notifier (WalletService(notifier=))")
+        rules = self.policies.security
+        code = f"{secrets.randbelow(10**6):06d}"
+        challenge_id = self._ids.new("OTP")
+
+        def body(uow: UnitOfWork, now: datetime) -> OtpChallenge:
+            credentials = uow.credentials.get(key)
+            last = credentials.challenge
+            if last is not None and now < last.sent_at + rules.code_resend_after:
+                raise TooManyAttemptsError("a code was sent moments ago; wait before asking again")
+            challenge = OtpChallenge(
+                challenge_id,
+                purpose,
+                self._code_hash(challenge_id, code),
+                now,
+                now + rules.code_lifetime,
+                rules.code_attempts,
+            )
+            uow.credentials.put(key, attrs.evolve(credentials, challenge=challenge))
+            return challenge
+
+        challenge = self._transact(body)
+        minutes = int(rules.code_lifetime.total_seconds() // 60)
+        text = (
+            f"ICBC wallet: your code to {purpose} is {{code}}. It expires in {minutes} minutes."
+            " The bank never asks for it; do not share it."
+        )
+        notifier.notify(
+            Notification(
+                f"otp:{challenge_id}", key, NotificationKind.ONE_TIME_CODE, text, "send_code", code
+            )
+        )
+        return challenge.challenge_id
+
+    def verify_code(self, wallet_id: str, challenge_id: str, code: str) -> SecretCheck:
+        """Check an SMS code; a right one is used up, a wrong one uses up one try.
+
+        A code that expired, was used, was replaced by a newer one or has no tries left is
+        refused (``EXPIRED``) without being checked. Wrong codes also count towards the lockout
+        of dynamic passwords.
+        """
+        key = parse_id(wallet_id, WalletId)
+        code = _text(code, "code")
+
+        def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
+            credentials = uow.credentials.get(key)
+            challenge = credentials.challenge
+            if (
+                challenge is None
+                or challenge.challenge_id != challenge_id
+                or not challenge.is_usable(now)
+            ):
+                return SecretCheck(CheckOutcome.EXPIRED, 0)
+            expected = challenge.code_hash
+            check, lock = self._try(
+                credentials.dynamic,
+                now,
+                lambda: hmac.compare_digest(self._code_hash(challenge_id, code), expected),
+            )
+            tried = not credentials.dynamic.is_locked(now)  # a try refused unchecked is no try
+            left = challenge.attempts_left - (tried and not check.verified)
+            kept = None if check.verified or left == 0 else attrs.evolve(challenge, attempts_left=left)
+            uow.credentials.put(key, attrs.evolve(credentials, dynamic=lock, challenge=kept))
+            if check.outcome is CheckOutcome.WRONG:  # the code's own tries may run out first
+                return attrs.evolve(check, attempts_left=min(check.attempts_left, left))
+            return check
+
+        return self._transact(body)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _try(
+        self, lock: Lockout, now: datetime, right: Callable[[], bool]
+    ) -> tuple[SecretCheck, Lockout]:
+        """One try of a secret behind ``lock``: refused unchecked while locked."""
+        rules = self.policies.security.lockout
+        if lock.is_locked(now):
+            return SecretCheck(CheckOutcome.LOCKED, 0, lock.locked_until), lock
+        if right():
+            lock = lock.succeeded()
+            return SecretCheck(CheckOutcome.VERIFIED, rules.max_failures), lock
+        lock = lock.failed(now, rules)
+        outcome = CheckOutcome.LOCKED if lock.is_locked(now) else CheckOutcome.WRONG
+        if outcome is CheckOutcome.LOCKED:
+            return SecretCheck(outcome, 0, lock.locked_until), lock
+        return SecretCheck(outcome, lock.attempts_left(now, rules)), lock
+
+    def _try_password(
+        self, credentials: Credentials, password: str, now: datetime
+    ) -> tuple[SecretCheck, Credentials]:
+        stored = credentials.password_hash
+        check, lock = self._try(
+            credentials.password, now, lambda: self._hasher.verify(password, stored)
+        )
+        if check.verified:
+            if self._hasher.needs_rehash(stored):
+                stored = self._hasher.hash(password)
+            return check, attrs.evolve(credentials, password=lock, password_hash=stored)
+        if lock == credentials.password:  # refused unchecked: nothing to count
+            return check, credentials
+        failed = credentials.with_password_failure(now, self.policies.security.lockout)
+        return check, failed
+
+    def _check_password(
+        self, key: WalletId, password: str, *, then_enrol: str | None = None
+    ) -> SecretCheck:
+        def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
+            check, credentials = self._try_password(uow.credentials.get(key), password, now)
+            if check.verified and then_enrol is not None:
+                credentials = attrs.evolve(credentials, totp=TotpEnrolment(then_enrol))
+            uow.credentials.put(key, credentials)
+            return check
+
+        return self._transact(body)
+
+    def _check_totp(self, key: WalletId, code: str, *, confirm: bool) -> SecretCheck:
+        drift = self.policies.security.totp_drift
+
+        def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
+            credentials = uow.credentials.get(key)
+            enrolment = credentials.totp
+            if enrolment is None or enrolment.confirmed == confirm:
+                raise SecurityStateError(
+                    "no authenticator enrolment to confirm"
+                    if confirm
+                    else "no confirmed authenticator: enrol and confirm one first"
+                )
+            step = _matching_step(enrolment, code, now, drift)
+            check, lock = self._try(credentials.dynamic, now, lambda: step is not None)
+            totp = enrolment
+            if check.verified:
+                totp = attrs.evolve(enrolment, confirmed=True, last_step=step)
+            uow.credentials.put(key, attrs.evolve(credentials, dynamic=lock, totp=totp))
+            return check
+
+        return self._transact(body)
+
+    def _code_hash(self, challenge_id: str, code: str) -> str:
+        message = f"otp:{challenge_id}:{code}".encode()
+        return hmac.digest(self._fingerprint_key, message, "sha256").hex()
+
+
+def _matching_step(enrolment: TotpEnrolment, code: str, now: datetime, drift: int) -> int | None:
+    """The time step whose code is ``code`` (within ``drift`` steps), unless already used."""
+    totp = pyotp.TOTP(enrolment.secret)
+    current = totp.timecode(now)
+    for step in range(current - drift, current + drift + 1):
+        used = enrolment.last_step is not None and step <= enrolment.last_step
+        if not used and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
