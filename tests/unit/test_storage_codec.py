@@ -162,7 +162,7 @@ def test_the_encoding_is_json_with_money_in_minor_units() -> None:
     assert encoded["decision"] == {"$type": "Approved", "remaining": None, "deadline": None}
 
 
-def test_personal_data_is_stored_in_clear_and_parsed_back() -> None:
+def test_without_a_cipher_personal_data_is_stored_in_clear_and_parsed_back() -> None:
     phone, card = PhoneNumber.parse("13800138000"), CARD
     assert CODEC.encode(phone) == {"$type": "PhoneNumber", "text": "13800138000"}
     assert round_trip((phone, card)) == (phone, card)

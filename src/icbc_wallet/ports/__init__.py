@@ -4,6 +4,7 @@ Every port has a public in-memory adapter in :mod:`icbc_wallet.adapters`, and
 :mod:`icbc_wallet.testing.contracts` ships contract tests any other adapter can subclass.
 """
 
+from icbc_wallet.ports.cipher import Cipher
 from icbc_wallet.ports.notifications import Notification, NotificationKind, Notifier
 from icbc_wallet.ports.persistence import (
     AggregateRepository,
@@ -27,6 +28,7 @@ from icbc_wallet.ports.verification import CardVerifier, IdentityVerifier, Phone
 __all__ = [
     "AggregateRepository",
     "CardVerifier",
+    "Cipher",
     "Clock",
     "DisputeStore",
     "EventStore",
