@@ -47,7 +47,9 @@ CORE_COVERAGE_FLOOR = "95"
 PACKAGE_COVERAGE_FLOOR = "95"
 
 
-def _install(session: nox.Session, *groups: str, extras: str = "testing,postgres,encryption") -> None:
+def _install(
+    session: nox.Session, *groups: str, extras: str = "testing,postgres,encryption"
+) -> None:
     # Editable, so doctests collected from src/ and the imported package are the same modules.
     target = f".[{extras}]" if extras else "."
     session.install("-e", target, *nox.project.dependency_groups(PYPROJECT, *groups))
@@ -92,6 +94,8 @@ def tests_matrix(session: nox.Session) -> None:
             "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci-quick"),
             # The crash harness's full run (50 kills, 10,000 payments) belongs to `tests`.
             "ICBC_WALLET_CRASH_FULL": "0",
+            # So do the 10,000 examples per parser of tests/fuzz (about 5 minutes).
+            "ICBC_WALLET_FUZZ_EXAMPLES": "100",
         },
     )
 
@@ -123,10 +127,15 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def fuzz(session: nox.Session) -> None:
-    """Run the property and law tests with many more examples (minutes, not part of `nox`)."""
+    """Property, law and parser fuzz tests with many more examples (tens of minutes; not in `nox`)."""
     _install(session, "test")
     session.run(
-        "pytest", "-q", "tests/properties", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"}
+        "pytest",
+        "-q",
+        "tests/properties",
+        "tests/fuzz",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "fuzz", "ICBC_WALLET_FUZZ_EXAMPLES": "30000"},
     )
 
 

@@ -26,6 +26,7 @@ def test_the_wallet_story_ends_with_money_conserved_in_a_database_file(tmp_path:
     assert (tmp_path / "wallet.db").exists()
     assert "payment approved" in output
     assert "disputes decided by default                 1" in output
+    assert "right password after 3 wrong: locked" in output
     assert "== Database checks passed ==" in output
     assert output.rstrip().endswith("== Money conserved: ledger sums to 0.00 CNY ==")
 

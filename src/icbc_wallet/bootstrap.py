@@ -29,19 +29,21 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from icbc_wallet.adapters.codec import Codec, storable_classes
 from icbc_wallet.adapters.argon2id import Argon2Hasher
+from icbc_wallet.adapters.codec import Codec, storable_classes
 from icbc_wallet.adapters.hashing import ScryptHasher, UpgradingHasher
 from icbc_wallet.adapters.memory import InMemoryStore
 from icbc_wallet.adapters.notifiers import InMemoryNotifier
 from icbc_wallet.adapters.runtime import ManualClock, SequentialIds, SystemClock, UuidIds
 from icbc_wallet.adapters.sqlite import SqliteStore
 from icbc_wallet.adapters.verification import (
+    InMemoryAttestationVerifier,
     InMemoryCardVerifier,
     InMemoryIdentityVerifier,
     InMemoryPhoneVerifier,
 )
 from icbc_wallet.errors import InvalidPolicyError
+from icbc_wallet.ports.cipher import Cipher
 from icbc_wallet.ports.persistence import UnitOfWorkFactory
 from icbc_wallet.ports.runtime import Clock, IdGenerator
 from icbc_wallet.ports.secrets import SecretHasher
@@ -73,6 +75,7 @@ class InMemoryBank:
     notifier: InMemoryNotifier
     phone_verifier: InMemoryPhoneVerifier
     dispatcher: EventDispatcher
+    attestation_verifier: InMemoryAttestationVerifier
 
 
 def in_memory(
@@ -119,6 +122,7 @@ class Bank:
     notifier: InMemoryNotifier
     phone_verifier: InMemoryPhoneVerifier
     dispatcher: EventDispatcher
+    attestation_verifier: InMemoryAttestationVerifier
 
     def close(self) -> None:
         """Close the store's connections."""
@@ -136,6 +140,7 @@ def sqlite(
     durable: bool = True,
     rejected_ids: Iterable[str] = (),
     rejected_cards: Iterable[str] = (),
+    cipher: Cipher | None = None,
 ) -> Bank:
     """A :class:`WalletService` over a SQLite file (created, or opened and migrated).
 
@@ -151,8 +156,12 @@ def sqlite(
             (see :class:`~icbc_wallet.adapters.sqlite.SqliteStore`).
         rejected_ids: resident ID numbers the identity verifier refuses.
         rejected_cards: card numbers the card verifier refuses.
+        cipher: encrypts personal data at rest (phone, ID and card numbers, names, TOTP
+            secrets), e.g. :class:`~icbc_wallet.adapters.aes_gcm.AesGcmCipher` (the
+            ``encryption`` extra); stored in clear when None. Turning it on needs no migration:
+            clear values still read, and each record is sealed when next written.
     """
-    store = SqliteStore(path, codec=storage_codec(), durable=durable)
+    store = SqliteStore(path, codec=storage_codec(cipher), durable=durable)
     return _durable_bank(
         store, fingerprint_key, policies, clock, ids, hasher, rejected_ids, rejected_cards
     )
@@ -170,6 +179,7 @@ def postgres(
     max_connections: int = 10,
     rejected_ids: Iterable[str] = (),
     rejected_cards: Iterable[str] = (),
+    cipher: Cipher | None = None,
 ) -> Bank:
     """A :class:`WalletService` over a PostgreSQL schema (needs the ``postgres`` extra).
 
@@ -179,7 +189,7 @@ def postgres(
     from icbc_wallet.adapters.postgres import PostgresStore  # noqa: PLC0415  # optional extra
 
     store = PostgresStore(
-        dsn, codec=storage_codec(), schema=schema, max_connections=max_connections
+        dsn, codec=storage_codec(cipher), schema=schema, max_connections=max_connections
     )
     return _durable_bank(
         store, fingerprint_key, policies, clock, ids, hasher, rejected_ids, rejected_cards
@@ -242,9 +252,16 @@ def _wire(
     fingerprint_key: bytes | None,
     rejected_ids: Iterable[str],
     rejected_cards: Iterable[str],
-) -> tuple[WalletService, InMemoryNotifier, InMemoryPhoneVerifier, EventDispatcher]:
+) -> tuple[
+    WalletService,
+    InMemoryNotifier,
+    InMemoryPhoneVerifier,
+    EventDispatcher,
+    InMemoryAttestationVerifier,
+]:
     notifier = InMemoryNotifier()
     phones = InMemoryPhoneVerifier()
+    attestations = InMemoryAttestationVerifier()
     service = WalletService(
         units,
         clock=clock,
@@ -257,14 +274,16 @@ def _wire(
         fingerprint_key=fingerprint_key,
         read_unit_of_work=reader,
         notifier=notifier,
+        attestation_verifier=attestations,
     )
-    return service, notifier, phones, EventDispatcher(units, notifier)
+    return service, notifier, phones, EventDispatcher(units, notifier), attestations
 
 
-def storage_codec() -> Codec:
+def storage_codec(cipher: Cipher | None = None) -> Codec:
     """The codec durable stores use: the domain's classes, the aggregates and the results.
 
     Adapters may not import the aggregates or the service (the layers flow one way), so the
-    composition root hands them the codec that knows those classes.
+    composition root hands them the codec that knows those classes. With a ``cipher``,
+    personal data is sealed in the stored documents.
     """
-    return Codec(storable_classes(aggregate, merchant, payment, results))
+    return Codec(storable_classes(aggregate, merchant, payment, results), cipher=cipher)

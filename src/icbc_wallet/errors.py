@@ -68,8 +68,8 @@ __all__ = [
     "RegistrationStateError",
     "RiskInputTypeError",
     "SchemaVersionError",
-    "SecurityStateError",
     "SecretTypeError",
+    "SecurityStateError",
     "StorageUnavailableError",
     "TextTypeError",
     "TooManyAttemptsError",
@@ -365,8 +365,9 @@ class AlreadyRegisteredError(WalletError, ValueError):
 class DecryptionError(WalletError, ValueError):
     """A ciphertext cannot be decrypted: altered, cut short, sealed for another context or with a key not held.
 
-    The cipher cannot tell tampering from a missing key, and says which key id it lacked. A store
-    reading such a document raises :class:`CorruptStateError` from this error.
+    An altered key id looks like a key not held, so tampering and a missing key raise this one
+    error (naming the key id, never a key). A store reading such a document raises
+    :class:`CorruptStateError` from it.
     """
 
 

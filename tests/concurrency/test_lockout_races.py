@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -18,7 +18,10 @@ from icbc_wallet.domain.credentials import CheckOutcome, LockoutRules, SecurityR
 from icbc_wallet.domain.identity import PhoneNumber
 from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.service import WalletPolicies
-from tests.conftest import CORE_START
+
+CORE_START = datetime(2026, 3, 2, 2, tzinfo=UTC)
+"""The in-memory bank's first instant in core tests (tests/conftest.py)."""
+
 
 KEY = b"lockout-races-fingerprint-key-32"
 THREADS = 8

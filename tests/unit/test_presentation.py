@@ -126,6 +126,9 @@ def test_decline_codes_are_stable() -> None:
         "INCREASE_TOO_MANY_DECLINES": "increase.too_many_declines",
         "INCREASE_DISPUTES_LOST": "increase.disputes_lost",
         "INCREASE_ABOVE_MAXIMUM": "increase.above_maximum",
+        "AUTHENTICATION_REQUIRED": "auth.challenge_required",
+        "AUTHENTICATION_DENIED": "auth.denied",
+        "RISK_DENIED": "risk.denied",
     }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -22,7 +23,11 @@ from icbc_wallet.errors import (
     WeakPasswordError,
 )
 from icbc_wallet.ports.notifications import NotificationKind
-from tests.conftest import CORE_START, OpenWallet
+
+OpenWallet = Callable[..., WalletId]
+"""The ``open_wallet`` fixture (tests/conftest.py)."""
+CORE_START = datetime(2026, 3, 2, 2, tzinfo=UTC)
+"""The in-memory bank's first instant in core tests (tests/conftest.py)."""
 
 RIGHT, WRONG = "135790", "246802"
 
@@ -99,8 +104,10 @@ def test_a_right_password_made_with_old_parameters_is_hashed_again(
     assert memory_bank.service.verify_payment_password(wallet, RIGHT).verified
 
     after = _credentials(memory_bank, wallet).password_hash  # type: ignore[attr-defined]
-    assert not wrong.verified and unchanged == before
-    assert stronger.needs_rehash(before) and not stronger.needs_rehash(after)
+    assert not wrong.verified
+    assert unchanged == before
+    assert stronger.needs_rehash(before)
+    assert not stronger.needs_rehash(after)
     assert memory_bank.service.verify_payment_password(wallet, RIGHT).verified
 
 
@@ -109,7 +116,8 @@ def test_an_upgrading_hasher_reads_scrypt_and_asks_for_argon2id() -> None:
     hasher = UpgradingHasher(Argon2Hasher.fast_for_tests(), (legacy,))
     old = legacy.hash(RIGHT)
 
-    assert hasher.verify(RIGHT, old) and not hasher.verify(WRONG, old)
+    assert hasher.verify(RIGHT, old)
+    assert not hasher.verify(WRONG, old)
     assert hasher.needs_rehash(old)
     assert hasher.hash(RIGHT).startswith("$argon2id$")
     with pytest.raises(InvalidHashError):
@@ -130,7 +138,8 @@ def test_changing_the_password_needs_the_current_one_and_follows_the_rules(
     replayed = service.change_payment_password(wallet, RIGHT, "246813", idempotency_key="c3")
 
     assert refused.outcome is CheckOutcome.WRONG
-    assert changed.verified and replayed == changed
+    assert changed.verified
+    assert replayed == changed
     assert not service.verify_payment_password(wallet, RIGHT).verified
     assert service.verify_payment_password(wallet, "246813").verified
 
@@ -142,14 +151,17 @@ def test_totp_enrolment_needs_the_password_and_a_first_code(
 
     refused = service.enrol_totp(wallet, WRONG)
     setup = service.enrol_totp(wallet, RIGHT)
-    assert setup.secret is not None and setup.uri is not None
+    assert setup.secret is not None
+    assert setup.uri is not None
     with pytest.raises(SecurityStateError):
         service.verify_totp(wallet, "000000")  # not confirmed yet
     totp = pyotp.TOTP(setup.secret)
     confirmed = service.confirm_totp(wallet, totp.at(memory_bank.clock.now()))
 
-    assert refused.secret is None and refused.check.outcome is CheckOutcome.WRONG
-    assert setup.uri.startswith("otpauth://totp/") and setup.secret not in repr(setup)
+    assert refused.secret is None
+    assert refused.check.outcome is CheckOutcome.WRONG
+    assert setup.uri.startswith("otpauth://totp/")
+    assert setup.secret not in repr(setup)
     assert confirmed.verified
     with pytest.raises(SecurityStateError):
         service.confirm_totp(wallet, totp.at(memory_bank.clock.now()))
@@ -183,9 +195,13 @@ def test_an_sms_code_goes_through_the_notifier_without_showing_in_text_or_repr(
     challenge = service.send_code(wallet, "pay")
 
     sent = memory_bank.notifier.sent[-1]
-    assert sent.kind is NotificationKind.ONE_TIME_CODE and sent.recipient == wallet
-    assert sent.code is not None and sent.code.isdigit() and len(sent.code) == 6
-    assert sent.code not in sent.text and sent.code not in repr(sent)
+    assert sent.kind is NotificationKind.ONE_TIME_CODE
+    assert sent.recipient == wallet
+    assert sent.code is not None
+    assert sent.code.isdigit()
+    assert len(sent.code) == 6
+    assert sent.code not in sent.text
+    assert sent.code not in repr(sent)
     assert sent.code in sent.render()
     assert sent.code not in repr(_credentials(memory_bank, wallet))
     assert service.verify_code(wallet, challenge, sent.code).verified
@@ -239,6 +255,7 @@ def test_a_code_is_sent_only_for_a_known_purpose(
 def test_secrets_of_the_wrong_type_or_an_unknown_wallet_are_refused(
     memory_bank: InMemoryBank, open_wallet: OpenWallet
 ) -> None:
+
     service, wallet = memory_bank.service, open_wallet("WL04")
 
     with pytest.raises(SecretTypeError):

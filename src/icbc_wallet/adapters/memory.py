@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar, overloa
 
 import attrs
 
+from icbc_wallet.domain.credentials import Credentials
 from icbc_wallet.domain.disputes import Dispute, DisputeStatus
 from icbc_wallet.domain.events import Event
 from icbc_wallet.domain.ids import (
@@ -38,7 +39,6 @@ from icbc_wallet.domain.ids import (
 )
 from icbc_wallet.domain.ledger import AccountBalance, AccountId, JournalEntry
 from icbc_wallet.domain.refund_requests import RefundRequest, RefundRequestStatus
-from icbc_wallet.domain.credentials import Credentials
 from icbc_wallet.domain.registration import Registration
 from icbc_wallet.errors import ConcurrencyError, NotFoundError, WalletError
 from icbc_wallet.ports.persistence import IdempotencyRecord, StoredEvent

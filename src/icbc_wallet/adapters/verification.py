@@ -30,7 +30,9 @@ from typing import Final
 
 import attrs
 
+from icbc_wallet.domain.attestations import Attestation
 from icbc_wallet.domain.calendar import require_aware
+from icbc_wallet.domain.factors import Factor
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.errors import IdentityTypeError, SecretTypeError, TooManyAttemptsError
 
@@ -41,6 +43,7 @@ __all__ = [
     "MAX_FAILURES",
     "MAX_SENDS_PER_DAY",
     "RESEND_INTERVAL",
+    "InMemoryAttestationVerifier",
     "InMemoryCardVerifier",
     "InMemoryIdentityVerifier",
     "InMemoryPhoneVerifier",
@@ -268,3 +271,28 @@ class InMemoryCardVerifier:
         if not isinstance(card, BankCard):
             raise IdentityTypeError(f"card must be a BankCard, not {type(card).__name__}")
         return card not in self.rejected
+
+
+class InMemoryAttestationVerifier:
+    """An attestation verifier for tests and demos: it accepts the evidence it issued.
+
+    :meth:`enrol` stands for a device's enrolment with the bank's FIDO or certificate service:
+    it returns the evidence that device will present for that wallet and factor. Anything else
+    (another wallet, factor or device, altered evidence) is refused. Implements
+    :class:`~icbc_wallet.ports.verification.AttestationVerifier`.
+    """
+
+    def __init__(self) -> None:
+        self._issued: dict[tuple[str, Factor, str], bytes] = {}
+
+    def enrol(self, wallet_id: str, factor: Factor, device: str) -> bytes:
+        """Enrol ``device`` for ``factor`` on ``wallet_id``; returns the evidence it will present."""
+        evidence = secrets.token_bytes(16)
+        self._issued[(wallet_id, factor, device)] = evidence
+        return evidence
+
+    def verify(self, wallet_id: str, attestation: Attestation, now: datetime) -> bool:
+        """True for the evidence :meth:`enrol` issued to this wallet, factor and device."""
+        require_aware(now, "now")
+        issued = self._issued.get((wallet_id, attestation.factor, attestation.device))
+        return issued is not None and hmac.compare_digest(issued, attestation.evidence)

@@ -247,7 +247,7 @@ class OtpChallenge:
         return self.attempts_left > 0 and require_aware(now, "now") < self.expires_at
 
 
-def _validate_wallet(_instance: object, _attribute: object, value: object) -> None:
+def _validate_wallet(_instance: object, _attribute: attrs.Attribute[WalletId], value: str) -> None:
     parse_id(value, WalletId)
 
 
@@ -271,6 +271,9 @@ class Credentials:
         challenge: the pending SMS code, if any (a new one replaces it).
         recent_failures: when the last wrong payment passwords were typed (the newest 20),
             for risk monitoring.
+        devices: the devices the holder has authenticated from (risk: a new device).
+        password_free: the business day (ordinal) and the minor units paid that day without
+            any factor (small NFC payments), for the daily password-free total.
     """
 
     wallet_id: WalletId = attrs.field(validator=_validate_wallet)
@@ -283,10 +286,10 @@ class Credentials:
     totp: TotpEnrolment | None = None
     challenge: OtpChallenge | None = None
     recent_failures: tuple[datetime, ...] = ()
+    devices: frozenset[str] = frozenset()
+    password_free: tuple[int, int] = (0, 0)
 
     def with_password_failure(self, now: datetime, rules: LockoutRules) -> Credentials:
         """The credentials after a wrong payment password at ``now``."""
         recent = (*self.recent_failures, now)[-_RECENT_FAILURES:]
-        return attrs.evolve(
-            self, password=self.password.failed(now, rules), recent_failures=recent
-        )
+        return attrs.evolve(self, password=self.password.failed(now, rules), recent_failures=recent)

@@ -53,6 +53,9 @@ class DeclineReason(Enum):
     INCREASE_TOO_MANY_DECLINES = "increase.too_many_declines"
     INCREASE_DISPUTES_LOST = "increase.disputes_lost"
     INCREASE_ABOVE_MAXIMUM = "increase.above_maximum"
+    AUTHENTICATION_REQUIRED = "auth.challenge_required"
+    AUTHENTICATION_DENIED = "auth.denied"
+    RISK_DENIED = "risk.denied"
 
     @property
     def code(self) -> str:
@@ -107,6 +110,18 @@ _MESSAGES: Final[dict[DeclineReason, tuple[str, str]]] = {
     DeclineReason.INCREASE_ABOVE_MAXIMUM: (
         "The requested limit is above the most that can be granted",
         "申请的限额超过可批准的上限",
+    ),
+    DeclineReason.AUTHENTICATION_REQUIRED: (
+        "More verification is needed: confirm with another factor",
+        "需要进一步验证身份",
+    ),
+    DeclineReason.AUTHENTICATION_DENIED: (
+        "The verification did not allow this operation",
+        "身份验证未通过",
+    ),
+    DeclineReason.RISK_DENIED: (
+        "Stopped by risk monitoring; contact the bank",
+        "交易存在风险，已被拦截，请联系银行",
     ),
     DeclineReason.INSUFFICIENT_FUNDS: (
         "Not enough money available in the wallet",

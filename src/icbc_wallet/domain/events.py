@@ -60,6 +60,7 @@ __all__ = [
     "RefundLapsed",
     "RefundRefused",
     "RefundRequested",
+    "RiskAlertRaised",
     "ToppedUp",
     "TransferReceived",
     "TransferSent",
@@ -378,6 +379,24 @@ class LimitIncreaseDeclined(WalletEvent):
 @attrs.frozen(kw_only=True)
 class LimitIncreaseExpired(WalletEvent):
     """A granted limit increase reached its end; the tier's limits apply again."""
+
+
+# --- security ----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RiskAlertRaised(WalletEvent):
+    """Risk monitoring challenged or stopped an operation; nothing was frozen.
+
+    ``rules`` are the stable ids of the rules that fired and ``explanation`` their numbers (no
+    payee, device or personal number). The operation itself is recorded by its own event.
+    """
+
+    operation: OperationKind
+    amount: Money
+    outcome: str
+    rules: tuple[str, ...]
+    explanation: str
 
 
 # --- merchants ---------------------------------------------------------------------------------

@@ -234,18 +234,21 @@ class Money:
             AmountPrecisionError: too many decimal places and no ``rounding``.
             AmountOutOfRangeError: beyond :data:`MAX_MINOR_UNITS`.
             UnknownCurrencyError: ``currency`` is not ISO 4217.
+            InvalidRateError: ``rounding`` names no supported rounding (checked even when the
+                amount needs none, so a typo never hides until an odd amount comes).
         """
         exponent = currency_exponent(currency)
+        chosen = None if rounding is None else parse_rounding(rounding)
         value = _parse_decimal(amount, "amount")
         numerator, denominator = value.as_integer_ratio()
         scaled = numerator * 10**exponent
         if scaled % denominator:
-            if rounding is None:
+            if chosen is None:
                 raise AmountPrecisionError(
                     f"amount {amount!r} has more than {exponent} decimal places for {currency}; "
                     "pass rounding=Rounding.HALF_UP (or another) to round it explicitly"
                 )
-            minor = divide_rounded(scaled, denominator, parse_rounding(rounding))
+            minor = divide_rounded(scaled, denominator, chosen)
         else:
             minor = scaled // denominator
         return Money._make(_check_range(minor), currency)

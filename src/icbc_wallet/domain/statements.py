@@ -97,7 +97,12 @@ MAX_MEMO_LENGTH: Final = 200
 
 
 def _utc(moment: datetime) -> datetime:
-    return require_aware(moment).astimezone(UTC)
+    try:
+        return require_aware(moment).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise InvalidPeriodError(
+            f"{moment.isoformat()} is beyond the datetimes UTC holds"
+        ) from None
 
 
 def _kind(value: EntryKind | str) -> EntryKind:
@@ -265,7 +270,12 @@ class Period:
 
     @classmethod
     def between(cls, start: datetime, end: datetime) -> Period:
-        """The instants from ``start`` (included) to ``end`` (excluded); same as the constructor."""
+        """The instants from ``start`` (included) to ``end`` (excluded); same as the constructor.
+
+        Raises:
+            NaiveDatetimeError, DatetimeTypeError: ``start`` or ``end`` is not an aware datetime.
+            InvalidPeriodError: ``end`` is not after ``start``, or an instant UTC cannot hold.
+        """
         return cls(start, end)
 
     def contains(self, at: datetime) -> bool:

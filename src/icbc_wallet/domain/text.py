@@ -35,9 +35,14 @@ __all__ = ["MAX_TIME_LIMIT", "clean_text", "text_field", "time_limit", "to_utc"]
 MAX_TIME_LIMIT: Final = timedelta(days=3650)
 """The longest time allowed for any answer, response or decision: longer is a typo."""
 
-# Control characters (C0, DEL, C1) and Unicode line/paragraph separators.
-_SINGLE_LINE_FORBIDDEN: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MULTI_LINE_FORBIDDEN: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters (C0, DEL, C1), Unicode line/paragraph separators, and the bidirectional
+# embeddings, overrides and isolates that make a statement line read other than it is stored.
+_SINGLE_LINE_FORBIDDEN: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_MULTI_LINE_FORBIDDEN: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def clean_text(value: object, what: str, max_length: int, *, required: bool, lines: bool) -> str:
@@ -46,7 +51,8 @@ def clean_text(value: object, what: str, max_length: int, *, required: bool, lin
     Raises:
         TextTypeError: ``value`` is not a str.
         InvalidTextError: it is too long, blank (when ``required``) or has control characters
-            (tab, LF and CR are allowed when ``lines``).
+            (tab, LF and CR are allowed when ``lines``) or bidirectional overrides (U+202A to
+            U+202E, U+2066 to U+2069).
     """
     if type(value) is not str:
         raise TextTypeError(f"{what} must be a str, not {type(value).__name__}")

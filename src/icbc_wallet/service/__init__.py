@@ -53,4 +53,6 @@ class WalletService(
             snapshot without write locks); ``unit_of_work`` when None.
         notifier: delivers one-time SMS codes (:meth:`send_code`); events reach customers
             through the :class:`~icbc_wallet.service.dispatcher.EventDispatcher` instead.
+        attestation_verifier: checks devices' attestations (fingerprint, face, bound device,
+            certificate); without one, no attestation counts as a factor.
     """

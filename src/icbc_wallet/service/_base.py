@@ -34,7 +34,12 @@ from icbc_wallet.ports.notifications import Notifier
 from icbc_wallet.ports.persistence import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
 from icbc_wallet.ports.runtime import Clock, IdGenerator
 from icbc_wallet.ports.secrets import SecretHasher
-from icbc_wallet.ports.verification import CardVerifier, IdentityVerifier, PhoneVerifier
+from icbc_wallet.ports.verification import (
+    AttestationVerifier,
+    CardVerifier,
+    IdentityVerifier,
+    PhoneVerifier,
+)
 from icbc_wallet.service.config import WalletPolicies
 from icbc_wallet.wallet.aggregate import Wallet, WalletStatus
 from icbc_wallet.wallet.merchant import Merchant
@@ -148,6 +153,7 @@ class ServiceBase:
         attempts: int = 5,
         read_unit_of_work: UnitOfWorkFactory | None = None,
         notifier: Notifier | None = None,
+        attestation_verifier: AttestationVerifier | None = None,
     ) -> None:
         self._uow = unit_of_work
         self._read = read_unit_of_work or unit_of_work
@@ -158,6 +164,7 @@ class ServiceBase:
         self._identity_verifier = identity_verifier
         self._card_verifier = card_verifier
         self._notifier = notifier
+        self._attestation_verifier = attestation_verifier
         self.policies = policies if policies is not None else WalletPolicies.default()
         if fingerprint_key is None:
             fingerprint_key = secrets.token_bytes(32)

@@ -23,8 +23,10 @@ from icbc_wallet.domain.limits import LimitSchedule
 from icbc_wallet.domain.operations import OperationKind
 from icbc_wallet.domain.refund_requests import DEFAULT_MERCHANT_ANSWER_TIME
 from icbc_wallet.domain.refunds import RefundWindow
+from icbc_wallet.domain.risk_rules import RiskRules
 from icbc_wallet.domain.tiers import TierPolicy
 from icbc_wallet.errors import InvalidPolicyError
+from icbc_wallet.policies.authentication import AuthenticationRules
 from icbc_wallet.presets.fees import WECHAT_WITHDRAWAL_2016
 from icbc_wallet.presets.limits import ECNY_2021_WITH_QR_CODES
 from icbc_wallet.presets.refunds import ARTICLE_REFUND_WINDOW
@@ -79,6 +81,11 @@ class WalletPolicies:
         idempotency_time: how long idempotency keys are kept (at least 24 hours).
         security: lockouts of the payment password, security answer and dynamic passwords;
             SMS code lifetime and tries.
+        authentication: which factors each action needs (PBOC Art. 24 caps, password-free
+            small payments, step-up on risk). None (the default) leaves authentication to the
+            calling channel: money commands then check no factor. :meth:`guarded` sets it.
+        risk: the risk engine's rules, run on every payment, transfer and withdrawal; None
+            (the default) runs none. :meth:`guarded` sets the documented defaults.
     """
 
     limits: LimitSchedule
@@ -98,7 +105,9 @@ class WalletPolicies:
     idempotency_time: timedelta = attrs.field(
         default=DEFAULT_IDEMPOTENCY_TIME, validator=_keys_kept
     )
-    security: SecurityRules = SecurityRules()
+    security: SecurityRules = attrs.field(factory=SecurityRules)
+    authentication: AuthenticationRules | None = None
+    risk: RiskRules | None = None
 
     def __attrs_post_init__(self) -> None:
         self.tiers.check_against(self.limits)
@@ -120,3 +129,12 @@ class WalletPolicies:
         return cls(
             limits=ECNY_2021_WITH_QR_CODES, tiers=ECNY_TIER_POLICY, fees=WECHAT_WITHDRAWAL_2016
         )
+
+    @classmethod
+    def guarded(cls) -> WalletPolicies:
+        """The default set with authentication (PBOC Art. 24) and risk monitoring switched on.
+
+        Payments, transfers and withdrawals then need the factors the policy asks for
+        (``presented=``), and each is assessed by the risk engine.
+        """
+        return attrs.evolve(cls.default(), authentication=AuthenticationRules(), risk=RiskRules())

@@ -33,6 +33,7 @@ from icbc_wallet.domain.events import (
     RefundLapsed,
     RefundRefused,
     RefundRequested,
+    RiskAlertRaised,
     ToppedUp,
     TransferReceived,
     TransferSent,
@@ -135,6 +136,12 @@ def _text(event: Event) -> tuple[NotificationKind, str] | None:  # noqa: PLR0911
             return _Kind.SECURITY, f"Card {card} was bound to your wallet."
         case WalletFrozen():
             return _Kind.SECURITY, "Your wallet was frozen."
+        case RiskAlertRaised(operation=operation, amount=amount, outcome=outcome):
+            verb = "stopped" if outcome == "deny" else "asked for more verification for"
+            return _Kind.SECURITY, (
+                f"Risk monitoring {verb} a {operation} of {amount}. If it was not you, call the "
+                "bank; your wallet is not frozen."
+            )
         case WalletUnfrozen():
             return _Kind.SECURITY, "Your wallet is active again."
         case WalletClosed():

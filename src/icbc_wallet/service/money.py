@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from icbc_wallet.domain.attestations import Presented
 from icbc_wallet.domain.categories import Category, parse_category
 from icbc_wallet.domain.decisions import APPROVED, Declined
+from icbc_wallet.domain.events import OperationDeclined, PaymentDeclined
+from icbc_wallet.domain.factors import AuthAction
 from icbc_wallet.domain.identity import BankCard
 from icbc_wallet.domain.ids import MerchantId, PaymentId, WalletId, parse_id
 from icbc_wallet.domain.limits import PaymentMethod, parse_payment_method
@@ -18,12 +21,14 @@ from icbc_wallet.errors import (
     HoldStateError,
     IdentityTypeError,
     PaymentStateError,
+    SecretTypeError,
     UnknownOperationError,
     UnknownPaymentMethodError,
     WalletError,
 )
 from icbc_wallet.ports.persistence import UnitOfWork
-from icbc_wallet.service._base import ServiceBase, require_amount, sweep_limit
+from icbc_wallet.service._base import require_amount, sweep_limit
+from icbc_wallet.service._guard import Guard, GuardOutcome
 from icbc_wallet.service.config import MAX_HOLD_TIME
 from icbc_wallet.service.results import OperationResult
 from icbc_wallet.wallet.aggregate import Movement, Wallet
@@ -50,6 +55,12 @@ def _channel(channel: Channel | str) -> Channel:
         raise UnknownOperationError(f"unknown channel {channel!r}; use one of {known}") from None
 
 
+def _presented(value: object) -> Presented | None:
+    if value is not None and type(value) is not Presented:
+        raise SecretTypeError(f"presented must be a Presented or None, not {type(value).__name__}")
+    return value
+
+
 def _open(payment: Payment, verb: str) -> Payment:
     if not payment.is_open:
         raise PaymentStateError(
@@ -68,6 +79,22 @@ class _Order:
     method: PaymentMethod
     channel: Channel
     category: Category | None
+    presented: Presented | None = None
+
+
+_METHODS = {
+    AuthAction.WITHDRAW: PaymentMethod.WITHDRAWAL,
+    AuthAction.TRANSFER: PaymentMethod.P2P_TRANSFER,
+}
+_OPERATIONS = {
+    AuthAction.WITHDRAW: OperationKind.WITHDRAWAL,
+    AuthAction.TRANSFER: OperationKind.TRANSFER,
+}
+
+
+def _result(reference: str, guard: GuardOutcome) -> OperationResult:
+    assert guard.declined is not None
+    return OperationResult(reference, guard.declined, None, guard.challenge, guard.risk)
 
 
 _MERCHANT_METHODS = frozenset(
@@ -75,7 +102,7 @@ _MERCHANT_METHODS = frozenset(
 )
 
 
-class MoneyCommands(ServiceBase):
+class MoneyCommands(Guard):
     """Top-ups, withdrawals, payments and transfers (mixed into ``WalletService``)."""
 
     def top_up(
@@ -101,16 +128,26 @@ class MoneyCommands(ServiceBase):
         amount: Money,
         *,
         channel: Channel | str = Channel.MOBILE,
+        presented: Presented | None = None,
         idempotency_key: str,
     ) -> OperationResult:
-        """Send money to a bound bank card; the withdrawal fee and its free quota apply."""
+        """Send money to a bound bank card; the withdrawal fee and its free quota apply.
+
+        ``presented``: the factors the customer gives (see :mod:`icbc_wallet.service._guard`),
+        checked when ``policies.authentication`` or ``policies.risk`` is set.
+        """
         wallet_key = parse_id(wallet_id, WalletId)
         amount, card = require_amount(amount, self.policies.limits.currency), _card(card)
-        checked = _channel(channel)
+        checked, presented = _channel(channel), _presented(presented)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             wallet = self._load_wallet(uow, wallet_key, now)
             entry_id = self._ids.new("E")
+            refused = self._refused(
+                uow, wallet, AuthAction.WITHDRAW, presented, now, entry_id, amount, checked
+            )
+            if refused is not None:
+                return refused
             moved = wallet.withdraw(
                 card,
                 amount,
@@ -123,6 +160,8 @@ class MoneyCommands(ServiceBase):
             return self._finish(uow, wallet, entry_id, moved)
 
         params = {"wallet": wallet_key, "card": card, "amount": amount, "channel": checked}
+        if presented is not None:  # keyed: the secrets are only in the HMAC
+            params["presented"] = presented
         return self._run(idempotency_key, "withdraw", params, body)
 
     def transfer(
@@ -132,13 +171,17 @@ class MoneyCommands(ServiceBase):
         amount: Money,
         *,
         channel: Channel | str = Channel.MOBILE,
+        presented: Presented | None = None,
         idempotency_key: str,
     ) -> OperationResult:
-        """Send money to another wallet: both change in one transaction, or neither."""
+        """Send money to another wallet: both change in one transaction, or neither.
+
+        ``presented`` as for :meth:`withdraw`.
+        """
         sender_key = parse_id(from_wallet, WalletId)
         recipient_key = parse_id(to_wallet, WalletId)
         amount = require_amount(amount, self.policies.limits.currency)
-        checked = _channel(channel)
+        checked, presented = _channel(channel), _presented(presented)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             for key in sorted({sender_key, recipient_key}):  # a fixed order: no deadlocks where
@@ -146,6 +189,19 @@ class MoneyCommands(ServiceBase):
             sender = self._load_wallet(uow, sender_key, now)
             recipient = uow.wallets.get(recipient_key)
             transfer_id = self._ids.new("T")
+            refused = self._refused(
+                uow,
+                sender,
+                AuthAction.TRANSFER,
+                presented,
+                now,
+                transfer_id,
+                amount,
+                checked,
+                counterparty=recipient_key,
+            )
+            if refused is not None:
+                return refused
             moved = sender.send(
                 transfer_id,
                 recipient,
@@ -161,6 +217,8 @@ class MoneyCommands(ServiceBase):
             return OperationResult(transfer_id, moved.decision, moved.fee)
 
         params = {"from": sender_key, "to": recipient_key, "amount": amount, "channel": checked}
+        if presented is not None:
+            params["presented"] = presented
         return self._run(idempotency_key, "transfer", params, body)
 
     def _finish(
@@ -170,6 +228,48 @@ class MoneyCommands(ServiceBase):
             uow.ledger.post(moved.entry)
         self._save(uow, wallet)
         return OperationResult(reference, moved.decision, moved.fee)
+
+    def _refused(
+        self,
+        uow: UnitOfWork,
+        wallet: Wallet,
+        action: AuthAction,
+        presented: Presented | None,
+        now: datetime,
+        reference: str,
+        amount: Money,
+        channel: Channel,
+        *,
+        counterparty: str | None = None,
+    ) -> OperationResult | None:
+        """Run the guard on a withdrawal or transfer; the declined result, or None to go on."""
+        if not self._guarded:
+            return None
+        guard = self._guard(
+            uow,
+            wallet,
+            action,
+            presented,
+            now,
+            amount=amount,
+            method=_METHODS[action],
+            counterparty=counterparty,
+            channel=channel.value,
+        )
+        if guard.declined is None:
+            return None
+        reason = guard.declined.reason
+        kind = _OPERATIONS[action]
+        wallet.record(
+            OperationDeclined,
+            now,
+            operation=kind,
+            reference=reference,
+            amount=amount,
+            reason=reason,
+        )
+        self._save(uow, wallet)
+        return _result(reference, guard)
 
     # --- merchant payments --------------------------------------------------------------------
 
@@ -183,14 +283,16 @@ class MoneyCommands(ServiceBase):
         channel: Channel | str = Channel.MOBILE,
         category: Category | str | None = None,
         expires_in: timedelta | None = None,
+        presented: Presented | None = None,
         idempotency_key: str,
     ) -> OperationResult:
         """Hold money for a merchant payment, to be captured later (a hotel, a pre-order).
 
         The held amount counts against limits and the available balance until captured,
-        voided or expired. ``category`` defaults to the merchant's.
+        voided or expired. ``category`` defaults to the merchant's; ``presented`` as for
+        :meth:`withdraw`.
         """
-        order = self._order(wallet_id, merchant_id, amount, method, channel, category)
+        order = self._order(wallet_id, merchant_id, amount, method, channel, category, presented)
         ttl = self.policies.hold_time if expires_in is None else expires_in
         if type(ttl) is not timedelta or not timedelta(0) < ttl <= MAX_HOLD_TIME:
             raise PaymentStateError(
@@ -200,6 +302,8 @@ class MoneyCommands(ServiceBase):
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             wallet, payment_id, outcome = self._authorise(uow, order, now, ttl)
             self._save(uow, wallet)
+            if type(outcome) is GuardOutcome:
+                return _result(payment_id, outcome)
             decision = outcome if type(outcome) is Declined else APPROVED
             return OperationResult(payment_id, decision)
 
@@ -214,6 +318,7 @@ class MoneyCommands(ServiceBase):
         method: PaymentMethod | str,
         channel: Channel | str = Channel.MOBILE,
         category: Category | str | None = None,
+        presented: Presented | None = None,
         idempotency_key: str,
     ) -> OperationResult:
         """Pay a merchant at once (QR, NFC or online): authorise and capture in one transaction.
@@ -221,11 +326,15 @@ class MoneyCommands(ServiceBase):
         Returns the payment id and the decision; ``fee`` is the merchant's service fee
         (``WalletPolicies.merchant_fees``), deducted from what the merchant receives and never
         more than the amount less one minor unit (a minimum fee meets a tiny payment).
+        ``presented`` as for :meth:`withdraw`.
         """
-        order = self._order(wallet_id, merchant_id, amount, method, channel, category)
+        order = self._order(wallet_id, merchant_id, amount, method, channel, category, presented)
 
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             wallet, payment_id, outcome = self._authorise(uow, order, now, self.policies.hold_time)
+            if type(outcome) is GuardOutcome:
+                self._save(uow, wallet)
+                return _result(payment_id, outcome)
             if type(outcome) is Declined:
                 self._save(uow, wallet)
                 return OperationResult(payment_id, outcome)
@@ -243,6 +352,7 @@ class MoneyCommands(ServiceBase):
         *,
         category: Category | str,
         channel: Channel | str = Channel.MOBILE,
+        presented: Presented | None = None,
         idempotency_key: str,
     ) -> OperationResult:
         """Pay a bill or a life service (utilities, movie tickets, hotels) online."""
@@ -253,6 +363,7 @@ class MoneyCommands(ServiceBase):
             method=PaymentMethod.ONLINE,
             channel=channel,
             category=category,
+            presented=presented,
             idempotency_key=idempotency_key,
         )
 
@@ -337,6 +448,7 @@ class MoneyCommands(ServiceBase):
         method: PaymentMethod | str,
         channel: Channel | str,
         category: Category | str | None,
+        presented: Presented | None = None,
     ) -> _Order:
         checked = parse_payment_method(method)
         if checked not in _MERCHANT_METHODS:
@@ -349,14 +461,38 @@ class MoneyCommands(ServiceBase):
             checked,
             _channel(channel),
             None if category is None else parse_category(category),
+            _presented(presented),
         )
 
     def _authorise(
         self, uow: UnitOfWork, order: _Order, now: datetime, ttl: timedelta
-    ) -> tuple[Wallet, PaymentId, Payment | Declined]:
+    ) -> tuple[Wallet, PaymentId, Payment | Declined | GuardOutcome]:
         wallet = self._load_wallet(uow, order.wallet_id, now)
         merchant = uow.merchants.get(order.merchant_id)
         payment_id = PaymentId(self._ids.new("P"))
+        if self._guarded:
+            guard = self._guard(
+                uow,
+                wallet,
+                AuthAction.PAY,
+                order.presented,
+                now,
+                amount=order.amount,
+                method=order.method,
+                counterparty=merchant.merchant_id,
+                channel=order.channel.value,
+            )
+            if guard.declined is not None:
+                wallet.record(
+                    PaymentDeclined,
+                    now,
+                    payment_id=payment_id,
+                    merchant_id=merchant.merchant_id,
+                    amount=order.amount,
+                    method=order.method,
+                    reason=guard.declined.reason,
+                )
+                return wallet, payment_id, guard
         outcome = wallet.authorise(
             payment_id,
             merchant.merchant_id,

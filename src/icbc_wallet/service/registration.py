@@ -13,10 +13,10 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
+from icbc_wallet.domain.credentials import Credentials
 from icbc_wallet.domain.identity import BankCard, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import RegistrationId, WalletId, parse_id
 from icbc_wallet.domain.limits import Limit
-from icbc_wallet.domain.credentials import Credentials
 from icbc_wallet.domain.registration import (
     Registration,
     RegistrationStep,

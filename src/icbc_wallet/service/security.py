@@ -16,23 +16,22 @@ NotificationKind.ONE_TIME_CODE` notification whose text and ``repr`` do not hold
 
 from __future__ import annotations
 
-import hmac
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 
 import attrs
 import pyotp
 
+from icbc_wallet.domain.attestations import Presented
 from icbc_wallet.domain.credentials import (
-    CheckOutcome,
-    Credentials,
-    Lockout,
     OtpChallenge,
     SecretCheck,
     TotpEnrolment,
 )
+from icbc_wallet.domain.factors import AuthAction, parse_action
 from icbc_wallet.domain.ids import WalletId, parse_id
+from icbc_wallet.domain.limits import PaymentMethod, parse_payment_method
+from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.registration import normalise_answer, validate_payment_password
 from icbc_wallet.errors import (
     InvalidPolicyError,
@@ -42,7 +41,8 @@ from icbc_wallet.errors import (
 )
 from icbc_wallet.ports.notifications import Notification, NotificationKind
 from icbc_wallet.ports.persistence import UnitOfWork
-from icbc_wallet.service._base import ServiceBase
+from icbc_wallet.service._base import require_amount
+from icbc_wallet.service._guard import Guard, GuardOutcome
 
 __all__ = ["SecurityCommands", "TotpSetup"]
 
@@ -73,7 +73,7 @@ def _text(value: object, what: str) -> str:
     return value
 
 
-class SecurityCommands(ServiceBase):
+class SecurityCommands(Guard):
     """Payment password, security answer, TOTP and SMS codes, behind lockouts."""
 
     def verify_payment_password(self, wallet_id: str, password: str) -> SecretCheck:
@@ -115,6 +115,45 @@ class SecurityCommands(ServiceBase):
         # the keyed fingerprint holds the passwords only as an HMAC under the service secret
         params = {"id": key, "current": current, "new": new}
         return self._run(idempotency_key, "change_payment_password", params, body)
+
+    def authenticate(
+        self,
+        wallet_id: str,
+        action: AuthAction | str,
+        presented: Presented,
+        *,
+        amount: Money | None = None,
+        method: PaymentMethod | str | None = None,
+    ) -> GuardOutcome:
+        """Check ``presented`` for ``action`` (a login, a limit change, binding a card, ...).
+
+        The secrets are tried (wrong ones count) and attestations verified; with
+        ``policies.authentication`` set, the policy's answer is in ``decision`` (``Allowed``,
+        ``ChallengeRequired`` with the factors that would do, or ``Denied``) and ``declined``
+        says whether to refuse. Money commands run the same checks themselves
+        (``presented=``); this is for the other actions and for asking ahead.
+
+        Raises:
+            InvalidAuthRequestError: ``action`` is unknown.
+            SecretTypeError: ``presented`` is not a :class:`Presented`.
+        """
+        key = parse_id(wallet_id, WalletId)
+        checked = parse_action(action)
+        if type(presented) is not Presented:
+            raise SecretTypeError(f"presented must be a Presented, not {type(presented).__name__}")
+        if amount is not None:
+            amount = require_amount(amount, self.policies.limits.currency)
+        chosen = None if method is None else parse_payment_method(method)
+
+        def body(uow: UnitOfWork, now: datetime) -> GuardOutcome:
+            wallet = self._load_wallet(uow, key, now)
+            outcome = self._guard(
+                uow, wallet, checked, presented, now, amount=amount, method=chosen
+            )
+            self._save(uow, wallet)
+            return outcome
+
+        return self._transact(body)
 
     def verify_security_answer(self, wallet_id: str, answer: str) -> SecretCheck:
         """Check the security answer (normalised as when it was set; its own lockout)."""
@@ -216,62 +255,12 @@ class SecurityCommands(ServiceBase):
 
         def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
             credentials = uow.credentials.get(key)
-            challenge = credentials.challenge
-            if (
-                challenge is None
-                or challenge.challenge_id != challenge_id
-                or not challenge.is_usable(now)
-            ):
-                return SecretCheck(CheckOutcome.EXPIRED, 0)
-            expected = challenge.code_hash
-            check, lock = self._try(
-                credentials.dynamic,
-                now,
-                lambda: hmac.compare_digest(self._code_hash(challenge_id, code), expected),
-            )
-            tried = not credentials.dynamic.is_locked(now)  # a try refused unchecked is no try
-            left = challenge.attempts_left - (tried and not check.verified)
-            kept = None if check.verified or left == 0 else attrs.evolve(challenge, attempts_left=left)
-            uow.credentials.put(key, attrs.evolve(credentials, dynamic=lock, challenge=kept))
-            if check.outcome is CheckOutcome.WRONG:  # the code's own tries may run out first
-                return attrs.evolve(check, attempts_left=min(check.attempts_left, left))
+            purpose = "" if credentials.challenge is None else credentials.challenge.purpose
+            check, credentials = self._try_code(credentials, challenge_id, code, purpose, now)
+            uow.credentials.put(key, credentials)
             return check
 
         return self._transact(body)
-
-    # ---- helpers -------------------------------------------------------------------------
-
-    def _try(
-        self, lock: Lockout, now: datetime, right: Callable[[], bool]
-    ) -> tuple[SecretCheck, Lockout]:
-        """One try of a secret behind ``lock``: refused unchecked while locked."""
-        rules = self.policies.security.lockout
-        if lock.is_locked(now):
-            return SecretCheck(CheckOutcome.LOCKED, 0, lock.locked_until), lock
-        if right():
-            lock = lock.succeeded()
-            return SecretCheck(CheckOutcome.VERIFIED, rules.max_failures), lock
-        lock = lock.failed(now, rules)
-        outcome = CheckOutcome.LOCKED if lock.is_locked(now) else CheckOutcome.WRONG
-        if outcome is CheckOutcome.LOCKED:
-            return SecretCheck(outcome, 0, lock.locked_until), lock
-        return SecretCheck(outcome, lock.attempts_left(now, rules)), lock
-
-    def _try_password(
-        self, credentials: Credentials, password: str, now: datetime
-    ) -> tuple[SecretCheck, Credentials]:
-        stored = credentials.password_hash
-        check, lock = self._try(
-            credentials.password, now, lambda: self._hasher.verify(password, stored)
-        )
-        if check.verified:
-            if self._hasher.needs_rehash(stored):
-                stored = self._hasher.hash(password)
-            return check, attrs.evolve(credentials, password=lock, password_hash=stored)
-        if lock == credentials.password:  # refused unchecked: nothing to count
-            return check, credentials
-        failed = credentials.with_password_failure(now, self.policies.security.lockout)
-        return check, failed
 
     def _check_password(
         self, key: WalletId, password: str, *, then_enrol: str | None = None
@@ -286,8 +275,6 @@ class SecurityCommands(ServiceBase):
         return self._transact(body)
 
     def _check_totp(self, key: WalletId, code: str, *, confirm: bool) -> SecretCheck:
-        drift = self.policies.security.totp_drift
-
         def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
             credentials = uow.credentials.get(key)
             enrolment = credentials.totp
@@ -297,27 +284,8 @@ class SecurityCommands(ServiceBase):
                     if confirm
                     else "no confirmed authenticator: enrol and confirm one first"
                 )
-            step = _matching_step(enrolment, code, now, drift)
-            check, lock = self._try(credentials.dynamic, now, lambda: step is not None)
-            totp = enrolment
-            if check.verified:
-                totp = attrs.evolve(enrolment, confirmed=True, last_step=step)
-            uow.credentials.put(key, attrs.evolve(credentials, dynamic=lock, totp=totp))
+            check, credentials = self._try_totp(credentials, code, now)
+            uow.credentials.put(key, credentials)
             return check
 
         return self._transact(body)
-
-    def _code_hash(self, challenge_id: str, code: str) -> str:
-        message = f"otp:{challenge_id}:{code}".encode()
-        return hmac.digest(self._fingerprint_key, message, "sha256").hex()
-
-
-def _matching_step(enrolment: TotpEnrolment, code: str, now: datetime, drift: int) -> int | None:
-    """The time step whose code is ``code`` (within ``drift`` steps), unless already used."""
-    totp = pyotp.TOTP(enrolment.secret)
-    current = totp.timecode(now)
-    for step in range(current - drift, current + drift + 1):
-        used = enrolment.last_step is not None and step <= enrolment.last_step
-        if not used and hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
