@@ -17,7 +17,7 @@ from icbc_wallet.domain.ids import MerchantId, WalletId
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.risk_assessment import RiskAction, RiskOutcome
 from icbc_wallet.domain.risk_rules import RiskRules, VelocityCountRule
-from icbc_wallet.errors import SecretTypeError
+from icbc_wallet.errors import InvalidPolicyError, SecretTypeError, UnknownFactorError
 from icbc_wallet.ports.notifications import NotificationKind
 from icbc_wallet.service import WalletPolicies
 
@@ -288,3 +288,125 @@ def test_an_sms_code_sent_for_a_login_does_not_authorise_a_payment(
     )  # fmt: skip
 
     assert result.decision.reason is DeclineReason.AUTHENTICATION_REQUIRED  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "wallet_policies", [attrs.evolve(WalletPolicies.default(), risk=RiskRules())]
+)
+def test_risk_alone_challenges_until_two_kinds_of_factor_are_presented(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("6000"))
+    face = memory_bank.attestation_verifier.enrol(wallet, Factor.FACE, "phone-1")
+    two_kinds = attrs.evolve(PASSWORD, attestations=(Attestation(Factor.FACE, "phone-1", face),))
+
+    big = service.pay(
+        wallet, coffee_shop, Money.of("2500"), method="online", presented=PASSWORD,
+        idempotency_key="b1",
+    )  # fmt: skip
+    stepped = service.pay(
+        wallet, coffee_shop, Money.of("2500"), method="online", presented=two_kinds,
+        idempotency_key="b2",
+    )  # fmt: skip
+
+    small = service.pay(wallet, coffee_shop, Money.of("35"), method="online", idempotency_key="s")
+
+    assert small.approved  # nothing fired: no factor needed without an authentication policy
+    assert big.decision.reason is DeclineReason.AUTHENTICATION_REQUIRED  # type: ignore[union-attr]
+    assert big.challenge is None  # no policy to name the factors
+    assert stepped.approved
+
+
+@pytest.mark.parametrize(
+    "wallet_policies",
+    [attrs.evolve(WalletPolicies.guarded(), risk=None)],
+)
+def test_an_enrolled_authenticator_is_a_second_kind_of_factor(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    import pyotp  # noqa: PLC0415  # only this test reads codes
+
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("6000"))
+    secret = service.enrol_totp(wallet, "135790").secret
+    assert secret is not None
+    totp = pyotp.TOTP(secret)
+    service.confirm_totp(wallet, totp.at(memory_bank.clock.now()))
+    memory_bank.clock.advance(timedelta(seconds=30))
+
+    result = service.pay(
+        wallet, coffee_shop, Money.of("2500"), method="online",
+        presented=attrs.evolve(PASSWORD, totp=totp.at(memory_bank.clock.now())),
+        idempotency_key="p1",
+    )  # fmt: skip
+
+    assert result.approved
+    assert result.risk is None
+
+
+def test_the_password_free_total_starts_again_each_business_day(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("3000"))
+    first = service.pay(wallet, coffee_shop, Money.of("600"), method="nfc", idempotency_key="d1")
+    memory_bank.clock.advance(timedelta(days=1))
+
+    next_day = service.pay(wallet, coffee_shop, Money.of("600"), method="nfc", idempotency_key="d2")
+
+    assert first.approved
+    assert next_day.approved
+
+
+def test_authenticate_checks_its_inputs_and_can_ask_ahead_for_a_payment(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("3000"))
+
+    with pytest.raises(SecretTypeError):
+        service.authenticate(wallet, "login", "135790")  # type: ignore[arg-type]
+    ahead = service.authenticate(wallet, "pay", PASSWORD, amount=Money.of("1500"), method="online")
+
+    assert ahead.verified == {Factor.PAYMENT_PASSWORD}
+    assert ahead.challenge is not None  # 1,500 needs two kinds
+
+
+def test_sending_a_code_needs_a_notifier(
+    open_wallet: OpenWallet, memory_bank: InMemoryBank
+) -> None:
+    wallet = open_wallet("WL04")
+    memory_bank.service._notifier = None
+
+    with pytest.raises(InvalidPolicyError, match="notifier"):
+        memory_bank.service.send_code(wallet, "pay")
+
+
+@pytest.mark.parametrize(
+    ("build", "error"),
+    [
+        (lambda: Attestation(Factor.PAYMENT_PASSWORD, "d", b"x"), UnknownFactorError),
+        (lambda: Attestation("face", "d", b"x"), UnknownFactorError),
+        (lambda: Attestation(Factor.FACE, "", b"x"), SecretTypeError),
+        (lambda: Attestation(Factor.FACE, "d", b""), SecretTypeError),
+        (lambda: Presented(password=135790), SecretTypeError),
+        (lambda: Presented(attestations="face"), SecretTypeError),
+        (lambda: SmsAnswer("OTP-1", 123456), SecretTypeError),
+    ],
+)
+def test_malformed_factors_are_refused(build: Callable[[], object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        build()
+
+
+def test_presented_secrets_never_show_in_repr() -> None:
+    presented = Presented(
+        password="135790",
+        totp="246813",
+        sms=SmsAnswer("OTP-1", "975310"),
+        attestations=(Attestation(Factor.FACE, "phone-1", b"evidence-bytes"),),
+        device="phone-1",
+    )
+
+    shown = repr(presented)
+
+    assert not any(secret in shown for secret in ("135790", "246813", "975310", "evidence"))
+    assert not presented.empty
+    assert Presented(device="phone-1").empty

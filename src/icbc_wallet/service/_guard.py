@@ -52,6 +52,7 @@ from icbc_wallet.domain.factors import (
     Denied,
     Factor,
     RiskLevel,
+    count_kinds,
 )
 from icbc_wallet.domain.limits import LimitWindow, PaymentMethod
 from icbc_wallet.domain.money import Money
@@ -73,6 +74,8 @@ _KINDS = {
     AuthAction.TRANSFER: OperationKind.TRANSFER,
     AuthAction.WITHDRAW: OperationKind.WITHDRAWAL,
 }
+_STEP_UP_KINDS = 2
+"""Kinds of factors that answer a risk challenge when no authentication policy is set."""
 _RISK_LEVELS = {
     RiskOutcome.ALLOW: RiskLevel.ALLOW,
     RiskOutcome.CHALLENGE: RiskLevel.CHALLENGE,
@@ -251,7 +254,7 @@ class Guard(ServiceBase):
                     explanation=risk.explain(),
                 )
         decision = self._decide(wallet, credentials, action, verified, risk, amount, method, now)
-        declined = _declined(decision, risk)
+        declined = _declined(decision, risk, verified)
         if declined is None:
             credentials = self._after_allowed(credentials, decision, presented, amount, wallet, now)
         uow.credentials.put(wallet.wallet_id, credentials)
@@ -369,7 +372,9 @@ class Guard(ServiceBase):
         return credentials
 
 
-def _declined(decision: AuthDecision | None, risk: RiskAssessment | None) -> Declined | None:
+def _declined(
+    decision: AuthDecision | None, risk: RiskAssessment | None, verified: frozenset[Factor]
+) -> Declined | None:
     if risk is not None and risk.outcome is RiskOutcome.DENY:
         return Declined(DeclineReason.RISK_DENIED)
     if type(decision) is ChallengeRequired:
@@ -377,7 +382,9 @@ def _declined(decision: AuthDecision | None, risk: RiskAssessment | None) -> Dec
     if type(decision) is Denied:
         return Declined(DeclineReason.AUTHENTICATION_DENIED)
     if decision is None and risk is not None and risk.outcome is RiskOutcome.CHALLENGE:
-        return Declined(DeclineReason.AUTHENTICATION_REQUIRED)  # no policy to step up with
+        # risk monitoring without an authentication policy: a challenge asks two kinds
+        if count_kinds(verified) < _STEP_UP_KINDS:
+            return Declined(DeclineReason.AUTHENTICATION_REQUIRED)
     return None
 
 
