@@ -25,9 +25,10 @@ from icbc_wallet.adapters.verification import (
     InMemoryPhoneVerifier,
 )
 from icbc_wallet.bootstrap import InMemoryBank, in_memory
-from icbc_wallet.domain.credentials import TotpEnrolment
+from icbc_wallet.domain.credentials import Credentials, TotpEnrolment
 from icbc_wallet.domain.events import CardBound, WalletOpened
 from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
+from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.registration import Registration
 from icbc_wallet.errors import CorruptStateError, DecryptionError
@@ -240,6 +241,18 @@ def test_an_authenticators_shared_secret_is_stored_encrypted() -> None:
     assert SEALING.loads(SEALING.dumps(enrolment)) == enrolment
     with pytest.raises(DecryptionError, match="another context"):  # a secret is not a name
         SEALING.loads(with_enc("HolderName", enc_of(json.dumps(encoded["secret"]))))
+
+
+def test_password_and_answer_hashes_are_stored_encrypted() -> None:
+    hashed = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+    credentials = Credentials(WalletId("W-1"), hashed, "Pet?", hashed + "x")
+
+    stored = SEALING.dumps(credentials)
+
+    assert hashed not in stored
+    assert json.loads(stored)["password_hash"]["$type"] == "PasswordHash"
+    assert SEALING.loads(stored) == credentials
+    assert CLEAR.loads(CLEAR.dumps(credentials)) == credentials  # no cipher: in clear, as before
 
 
 def test_no_class_may_take_the_tag_of_encrypted_text() -> None:

@@ -16,7 +16,7 @@ from icbc_wallet.domain.factors import Factor
 from icbc_wallet.domain.ids import MerchantId, WalletId
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.risk_assessment import RiskAction, RiskOutcome
-from icbc_wallet.domain.risk_rules import RiskRules, VelocityCountRule
+from icbc_wallet.domain.risk_rules import RiskRules, VelocityAmountRule, VelocityCountRule
 from icbc_wallet.errors import InvalidPolicyError, SecretTypeError, UnknownFactorError
 from icbc_wallet.ports.notifications import NotificationKind
 from icbc_wallet.service import WalletPolicies
@@ -410,3 +410,103 @@ def test_presented_secrets_never_show_in_repr() -> None:
     assert not any(secret in shown for secret in ("135790", "246813", "975310", "evidence"))
     assert not presented.empty
     assert Presented(device="phone-1").empty
+
+
+def test_a_password_free_payment_the_wallet_declines_counts_nothing_towards_the_day(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("100"))
+    short = service.pay(wallet, coffee_shop, Money.of("500"), method="nfc", idempotency_key="n1")
+    service.authenticate(wallet, "pay", Presented(), amount=Money.of("400"), method="nfc")
+    service.top_up(wallet, service.wallet(wallet).cards[0], Money.of("2000"), idempotency_key="t")
+
+    tap = service.pay(wallet, coffee_shop, Money.of("900"), method="nfc", idempotency_key="n2")
+
+    assert short.decision.reason is DeclineReason.INSUFFICIENT_FUNDS  # type: ignore[union-attr]
+    assert tap.approved  # neither the declined 500 nor the question ahead used the 1,000
+
+
+def test_answering_a_step_up_is_not_counted_as_a_second_attempt(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("3000"))
+    results = []
+    for n in range(6):  # six coffees in ten minutes, each first tried without the password
+        service.pay(wallet, coffee_shop, Money.of("20"), method="online", idempotency_key=f"a{n}")
+        results.append(
+            service.pay(
+                wallet,
+                coffee_shop,
+                Money.of("20"),
+                method="online",
+                presented=PASSWORD,
+                idempotency_key=f"b{n}",
+            )
+        )
+
+    assert all(result.approved for result in results)
+
+
+def test_transfers_are_assessed_without_a_channel_they_could_never_teach(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service = memory_bank.service
+    wallet, friend = open_wallet("WL02", top_up=Money.of("3000")), open_wallet("WL02")
+    service.pay(
+        wallet, coffee_shop, Money.of("20"), method="online", presented=PASSWORD,
+        idempotency_key="p",
+    )  # fmt: skip
+
+    sent = [
+        service.transfer(
+            wallet,
+            friend,
+            Money.of("10"),
+            channel="pc",
+            presented=PASSWORD,
+            idempotency_key=f"t{n}",
+        )
+        for n in range(3)
+    ]
+
+    assert all(result.approved and result.risk is None for result in sent)
+
+
+def test_money_sent_to_the_holders_own_card_is_not_a_payment_under_article_24(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("3000"))
+    card = service.wallet(wallet).cards[0]
+    out = service.withdraw(wallet, card, Money.of("1000"), presented=PASSWORD, idempotency_key="w")
+
+    coffee = service.pay(
+        wallet, coffee_shop, Money.of("5"), method="online", presented=PASSWORD,
+        idempotency_key="p",
+    )  # fmt: skip
+
+    assert out.approved
+    assert coffee.approved
+
+
+@pytest.mark.parametrize(
+    "wallet_policies",
+    [
+        attrs.evolve(
+            WalletPolicies.default(),
+            risk=RiskRules(velocity_amount=VelocityAmountRule(max_total=Money.of("2000"))),
+        )
+    ],
+)
+def test_a_voided_hold_moved_no_money_for_risk_monitoring(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, coffee_shop: MerchantId
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL02", top_up=Money.of("9000"))
+    held = service.authorise(
+        wallet, coffee_shop, Money.of("1900"), method="online", idempotency_key="h"
+    )
+    service.void(held.reference, idempotency_key="v")
+
+    paid = service.pay(wallet, coffee_shop, Money.of("500"), method="online", idempotency_key="p")
+
+    assert held.approved
+    assert paid.approved  # 500 out today, not 2,400: no step-up

@@ -11,6 +11,7 @@ import pytest
 from icbc_wallet.adapters.argon2id import Argon2Hasher
 from icbc_wallet.adapters.hashing import ScryptHasher, UpgradingHasher
 from icbc_wallet.bootstrap import InMemoryBank
+from icbc_wallet.domain.attestations import Presented, SmsAnswer
 from icbc_wallet.domain.credentials import CheckOutcome, SecretCheck
 from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.errors import (
@@ -263,3 +264,45 @@ def test_secrets_of_the_wrong_type_or_an_unknown_wallet_are_refused(
     with pytest.raises(NotFoundError):
         service.verify_payment_password("W-999999", RIGHT)
     assert service.verify_payment_password(wallet, RIGHT).attempts_left == 3
+
+
+def test_replacing_a_confirmed_authenticator_needs_an_sms_code_and_tells_the_holder(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet
+) -> None:
+    service, wallet, clock = memory_bank.service, open_wallet("WL04"), memory_bank.clock
+    first = service.enrol_totp(wallet, RIGHT).secret
+    assert first is not None
+    service.confirm_totp(wallet, pyotp.TOTP(first).at(clock.now()))
+
+    with pytest.raises(SecurityStateError, match="SMS code"):
+        service.enrol_totp(wallet, RIGHT)  # the password alone must not swap the second factor
+    challenge = service.send_code(wallet, "change_authenticator")
+    code = memory_bank.notifier.sent[-1].code
+    assert code is not None
+    replaced = service.enrol_totp(wallet, RIGHT, sms=SmsAnswer(challenge, code))
+
+    assert replaced.check.verified
+    assert replaced.secret not in (None, first)
+    memory_bank.dispatcher.dispatch()
+    told = [
+        n.text
+        for n in memory_bank.notifier.for_recipient(wallet)
+        if n.kind is NotificationKind.SECURITY and "authenticator" in n.text
+    ]
+    assert len(told) == 2  # the first enrolment and its replacement
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "12345a", "", "1" * 11])
+def test_a_malformed_code_is_refused_before_anything_is_counted(
+    memory_bank: InMemoryBank, open_wallet: OpenWallet, code: str
+) -> None:
+    service, wallet = memory_bank.service, open_wallet("WL04")
+    secret = service.enrol_totp(wallet, RIGHT).secret
+    assert secret is not None
+
+    with pytest.raises(SecretTypeError):
+        service.confirm_totp(wallet, code)
+    with pytest.raises(SecretTypeError):
+        Presented(password=WRONG, totp=code)
+
+    assert service.verify_payment_password(wallet, WRONG).attempts_left == 2

@@ -19,7 +19,8 @@ idempotency result) comes back as the class it was. Value objects have explicit 
 **Personal data at rest.** Given a :class:`~icbc_wallet.ports.cipher.Cipher`, the codec stores
 every phone, resident ID and card number, wherever it occurs (aggregates, records, events,
 command results), as ``{"$type": <class>, "enc": <base64 envelope>}``, and the text of the
-fields named in :data:`SEALED_TEXT_FIELDS` (a holder's name, an authenticator's shared secret)
+fields named in :data:`SEALED_TEXT_FIELDS` (a holder's name, an authenticator's shared secret,
+the password and security-answer hashes)
 as ``{"$type": "HolderName", "enc": ...}`` or ``{"$type": "Secret", "enc": ...}``. Each value
 is sealed with a fresh nonce and bound to its tag (the context is ``b"PhoneNumber"``,
 ``b"HolderName"``, ...), so a ciphertext moved to another kind of field does not decrypt.
@@ -97,12 +98,21 @@ __all__ = ["SEALED_TEXT_FIELDS", "Codec", "CodecError", "storable_classes"]
 _TAG: Final = "$type"
 _PLAIN: Final = (str, int, bool, type(None))
 
-SEALED_TEXT_FIELDS: Final = MappingProxyType({"holder_name": "HolderName", "secret": "Secret"})
+SEALED_TEXT_FIELDS: Final = MappingProxyType(
+    {
+        "holder_name": "HolderName",
+        "secret": "Secret",
+        "password_hash": "PasswordHash",
+        "answer_hash": "AnswerHash",
+    }
+)
 """The ``str`` fields encrypted by a codec with a cipher: field name → the tag of the sealed form.
 
 Phone, ID and card numbers have their own types and are found by type wherever they occur. A
-holder's name (``Owner``, ``Registration``) and an authenticator's shared secret
-(``TotpEnrolment``) are plain ``str`` fields, found by their field's name in any attrs class.
+holder's name (``Owner``, ``Registration``), an authenticator's shared secret
+(``TotpEnrolment``) and the password and answer hashes (``Credentials``, ``Registration``: a
+six-digit password is found from its hash by trying them all, unless a pepper is kept apart)
+are plain ``str`` fields, found by their field's name in any attrs class.
 """
 
 

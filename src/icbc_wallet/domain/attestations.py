@@ -19,12 +19,15 @@ password, a TOTP code, an SMS code and attestations. Secrets never show in ``rep
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import attrs
 
 from icbc_wallet.domain.factors import Factor
 from icbc_wallet.errors import SecretTypeError, UnknownFactorError
 
-__all__ = ["ATTESTED_FACTORS", "Attestation", "Presented", "SmsAnswer"]
+__all__ = ["ATTESTED_FACTORS", "Attestation", "Presented", "SmsAnswer", "check_code"]
 
 ATTESTED_FACTORS = frozenset(
     {Factor.FINGERPRINT, Factor.FACE, Factor.DEVICE_BINDING, Factor.DIGITAL_CERTIFICATE}
@@ -39,9 +42,21 @@ def _factor(value: object) -> Factor:
     return value
 
 
-def _device(_instance: object, _attribute: attrs.Attribute[str], value: str) -> None:
-    if type(value) is not str or not 1 <= len(value) <= 128 or not value.isprintable():
-        raise SecretTypeError("device must be a printable str of 1 to 128 characters")
+_DEVICE = re.compile(r"[!-~]{1,128}")  # printable ASCII without spaces, as risk keys are
+
+
+def _optional_device(
+    _instance: object, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is not None:
+        _device(_instance, attribute, value)
+
+
+def _device(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str or _DEVICE.fullmatch(value) is None:
+        raise SecretTypeError(
+            f"{attribute.name} must be 1 to 128 printable ASCII characters without spaces"
+        )
 
 
 def _evidence(_instance: object, _attribute: attrs.Attribute[bytes], value: bytes) -> None:
@@ -60,12 +75,15 @@ class Attestation:
 
     Raises:
         UnknownFactorError: ``factor`` is not one a device attests.
-        SecretTypeError: ``device`` or ``evidence`` is malformed.
+        SecretTypeError: ``device`` or ``evidence`` is malformed (never echoed).
     """
 
     factor: Factor = attrs.field(converter=_factor)
     device: str = attrs.field(validator=_device)
     evidence: bytes = attrs.field(validator=_evidence, repr=False)
+
+
+_CODE = re.compile(r"[0-9]{4,10}")
 
 
 def _optional_secret(
@@ -75,9 +93,34 @@ def _optional_secret(
         raise SecretTypeError(f"{attribute.name} must be a str or None, not {type(value).__name__}")
 
 
-def _required_secret(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if type(value) is not str:
-        raise SecretTypeError(f"{attribute.name} must be a str, not {type(value).__name__}")
+def _optional_code(
+    _instance: object, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is not None:
+        _required_code(_instance, attribute, value)
+
+
+def check_code(value: object, what: str = "code") -> str:
+    """Return ``value`` if it can be a one-time code: a str of 4 to 10 ASCII digits.
+
+    Checked before any secret is tried, so that a malformed code cannot abort a command after a
+    wrong password was counted (the count would roll back with it).
+
+    Raises:
+        SecretTypeError: anything else (the value is never echoed).
+    """
+    if type(value) is not str or _CODE.fullmatch(value) is None:
+        raise SecretTypeError(f"{what} must be a str of 4 to 10 ASCII digits")
+    return value
+
+
+def _required_code(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_code(value, attribute.name)
+
+
+def _sms(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and type(value) is not SmsAnswer:
+        raise SecretTypeError(f"sms must be an SmsAnswer or None, not {type(value).__name__}")
 
 
 def _attestations(value: object) -> tuple[Attestation, ...]:
@@ -89,10 +132,14 @@ def _attestations(value: object) -> tuple[Attestation, ...]:
 
 @attrs.frozen
 class SmsAnswer:
-    """The code a holder typed for an SMS challenge (``send_code``'s id)."""
+    """The code a holder typed for an SMS challenge (``send_code``'s id).
 
-    challenge_id: str = attrs.field(validator=attrs.validators.instance_of(str))
-    code: str = attrs.field(validator=_required_secret, repr=False)
+    Raises:
+        SecretTypeError: the id is not printable ASCII, or the code not 4 to 10 ASCII digits.
+    """
+
+    challenge_id: str = attrs.field(validator=_device)
+    code: str = attrs.field(validator=_required_code, repr=False)
 
 
 @attrs.frozen
@@ -105,13 +152,19 @@ class Presented:
         sms: the answer to an SMS challenge, if any.
         attestations: devices' attestations (biometrics, bound device, certificate).
         device: the id of the device the request comes from (risk: a new device), if known.
+
+    Everything is checked here, before any secret is tried (codes are ASCII digits, device ids
+    printable ASCII), so a command never fails after counting a wrong password.
+
+    Raises:
+        SecretTypeError: a malformed part (the value is never echoed).
     """
 
     password: str | None = attrs.field(default=None, validator=_optional_secret, repr=False)
-    totp: str | None = attrs.field(default=None, validator=_optional_secret, repr=False)
-    sms: SmsAnswer | None = attrs.field(default=None, repr=False)
+    totp: str | None = attrs.field(default=None, validator=_optional_code, repr=False)
+    sms: SmsAnswer | None = attrs.field(default=None, validator=_sms, repr=False)
     attestations: tuple[Attestation, ...] = attrs.field(default=(), converter=_attestations)
-    device: str | None = None
+    device: str | None = attrs.field(default=None, validator=_optional_device)
 
     @property
     def empty(self) -> bool:

@@ -52,7 +52,6 @@ MAX_FAILURES_CAP: Final = 10
 """No configuration may allow more consecutive wrong tries than this (10⁶ six-digit passwords)."""
 MAX_LOCK_TIME: Final = timedelta(days=7)
 """The longest lock a configuration may set; past it, unlocking is a matter for the bank's desk."""
-_RECENT_FAILURES: Final = 20
 
 
 def _failures(_instance: object, _attribute: object, value: object) -> None:
@@ -288,8 +287,3 @@ class Credentials:
     recent_failures: tuple[datetime, ...] = ()
     devices: frozenset[str] = frozenset()
     password_free: tuple[int, int] = (0, 0)
-
-    def with_password_failure(self, now: datetime, rules: LockoutRules) -> Credentials:
-        """The credentials after a wrong payment password at ``now``."""
-        recent = (*self.recent_failures, now)[-_RECENT_FAILURES:]
-        return attrs.evolve(self, password=self.password.failed(now, rules), recent_failures=recent)

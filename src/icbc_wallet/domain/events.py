@@ -34,6 +34,7 @@ from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import Channel, OperationKind
 
 __all__ = [
+    "AuthenticatorEnrolled",
     "CardBound",
     "DisputeDecided",
     "DisputeOpened",
@@ -397,6 +398,13 @@ class RiskAlertRaised(WalletEvent):
     outcome: str
     rules: tuple[str, ...]
     explanation: str
+
+
+@attrs.frozen(kw_only=True)
+class AuthenticatorEnrolled(WalletEvent):
+    """An authenticator app (TOTP) was set up; ``replaced``: it took the place of another."""
+
+    replaced: bool
 
 
 # --- merchants ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from icbc_wallet.domain.events import (
     Event,
     OperationDeclined,
     PaymentAuthorised,
+    PaymentCaptured,
     PaymentDeclined,
     RiskAlertRaised,
     ToppedUp,
@@ -74,6 +75,8 @@ _KINDS = {
     AuthAction.TRANSFER: OperationKind.TRANSFER,
     AuthAction.WITHDRAW: OperationKind.WITHDRAWAL,
 }
+_RECENT_FAILURES = 20
+"""Wrong payment passwords remembered for risk monitoring (the newest)."""
 _STEP_UP_KINDS = 2
 """Kinds of factors that answer a risk challenge when no authentication policy is set."""
 _RISK_LEVELS = {
@@ -98,6 +101,8 @@ class GuardOutcome:
     decision: AuthDecision | None
     risk: RiskAssessment | None
     declined: Declined | None
+    credentials: Credentials | None = attrs.field(default=None, repr=False, eq=False)
+    """The credentials as stored by the guard (for :meth:`Guard._approved`); not for callers."""
 
     @property
     def challenge(self) -> ChallengeRequired | None:
@@ -118,17 +123,16 @@ def _horizon(rules: RiskRules) -> timedelta:
 
 
 def _past(event: Event) -> PastOperation | None:  # noqa: PLR0911  # one table
-    """The operation an event records, as the risk engine sees it (None for other events)."""
+    """The operation an event records, as the risk engine sees it (None for other events).
+
+    Payments count once captured (a hold voided or expired moved nothing). A decline for want
+    of a factor is not an attempt of its own: the customer answers it with the same payment.
+    """
     match event:
-        case PaymentAuthorised():
-            return PastOperation(
-                event.at,
-                OperationKind.PAYMENT,
-                event.amount,
-                counterparty=event.merchant_id,
-                channel=event.channel.value,
-            )
-        case PaymentDeclined():
+        case PaymentCaptured():
+            kind = OperationKind.PAYMENT
+            return PastOperation(event.at, kind, event.amount, counterparty=event.merchant_id)
+        case PaymentDeclined() if event.reason is not DeclineReason.AUTHENTICATION_REQUIRED:
             kind = OperationKind.PAYMENT
             return PastOperation(event.at, kind, event.amount, event.merchant_id, approved=False)
         case TransferSent():
@@ -137,7 +141,7 @@ def _past(event: Event) -> PastOperation | None:  # noqa: PLR0911  # one table
             return PastOperation(event.at, OperationKind.WITHDRAWAL, event.amount)
         case ToppedUp():
             return PastOperation(event.at, OperationKind.TOP_UP, event.amount)
-        case OperationDeclined():
+        case OperationDeclined() if event.reason is not DeclineReason.AUTHENTICATION_REQUIRED:
             return PastOperation(event.at, event.operation, event.amount, approved=False)
     return None
 
@@ -172,9 +176,10 @@ class Guard(ServiceBase):
             if self._hasher.needs_rehash(stored):
                 stored = self._hasher.hash(password)
             return check, attrs.evolve(credentials, password=lock, password_hash=stored)
-        if lock == credentials.password:  # refused unchecked: nothing to count
+        if lock is credentials.password:  # refused unchecked, during a lock: nothing counted
             return check, credentials
-        return check, credentials.with_password_failure(now, self.policies.security.lockout)
+        recent = (*credentials.recent_failures, now)[-_RECENT_FAILURES:]
+        return check, attrs.evolve(credentials, password=lock, recent_failures=recent)
 
     def _try_totp(
         self, credentials: Credentials, code: str, now: datetime
@@ -232,8 +237,15 @@ class Guard(ServiceBase):
         method: PaymentMethod | None = None,
         counterparty: str | None = None,
         channel: str | None = None,
+        asking: bool = False,
     ) -> GuardOutcome:
-        """Check what is presented, assess the risk and apply the policy (module docs)."""
+        """Check what is presented, assess the risk and apply the policy (module docs).
+
+        The tries are stored at once (they count whatever happens next). What an approval
+        teaches (the device, the password-free total) waits for :meth:`_approved`, called once
+        the wallet itself approved. ``asking``: a question ahead of the operation, which raises
+        no alert (the operation will).
+        """
         presented = presented or Presented()
         credentials = uow.credentials.get(wallet.wallet_id)
         verified, credentials = self._verify(credentials, presented, action, wallet, now)
@@ -243,7 +255,7 @@ class Guard(ServiceBase):
             risk = self._assess(
                 uow, wallet, credentials, now, kind, amount, counterparty, presented, channel
             )
-            if risk.outcome is not RiskOutcome.ALLOW:
+            if risk.outcome is not RiskOutcome.ALLOW and not asking:
                 wallet.record(
                     RiskAlertRaised,
                     now,
@@ -254,11 +266,9 @@ class Guard(ServiceBase):
                     explanation=risk.explain(),
                 )
         decision = self._decide(wallet, credentials, action, verified, risk, amount, method, now)
-        declined = _declined(decision, risk, verified)
-        if declined is None:
-            credentials = self._after_allowed(credentials, decision, presented, amount, wallet, now)
         uow.credentials.put(wallet.wallet_id, credentials)
-        return GuardOutcome(verified, decision, risk, declined)
+        declined = _declined(decision, risk, verified)
+        return GuardOutcome(verified, decision, risk, declined, credentials)
 
     def _verify(
         self,
@@ -313,7 +323,9 @@ class Guard(ServiceBase):
             operations=operations,
             failed_passwords=credentials.recent_failures,
             known_devices=credentials.devices,
-            known_channels={op.channel for op in approved if op.channel is not None},
+            # only payments record their channel: transfers and withdrawals are assessed
+            # without one (see _refused), so the rule never fires on what it cannot learn
+            known_channels={e.channel.value for e in events if type(e) is PaymentAuthorised},
             known_counterparties={
                 op.counterparty for op in approved if op.counterparty is not None
             },
@@ -336,7 +348,10 @@ class Guard(ServiceBase):
         if rules is None:
             return None
         keys = WindowKeys.at(now, wallet.usage.zone)
-        spent = wallet.usage.overall.used(keys)[LimitWindow.DAY.value]
+        day = LimitWindow.DAY.value
+        # Art. 24 caps payments (transfers included), not money sent to the holder's own card
+        withdrawn = wallet.usage.totals(PaymentMethod.WITHDRAWAL).used(keys)[day]
+        spent = wallet.usage.overall.used(keys)[day] - withdrawn
         day, free = credentials.password_free
         request = AuthRequest(
             action=action,
@@ -351,25 +366,30 @@ class Guard(ServiceBase):
         )
         return decide(request, rules)
 
-    def _after_allowed(
+    def _approved(
         self,
-        credentials: Credentials,
-        decision: AuthDecision | None,
-        presented: Presented,
-        amount: Money | None,
+        uow: UnitOfWork,
+        guard: GuardOutcome,
+        presented: Presented | None,
+        amount: Money,
         wallet: Wallet,
         now: datetime,
-    ) -> Credentials:
-        """Remember the device and add a password-free payment to the day's total."""
-        if presented.device is not None and not presented.empty:
+    ) -> None:
+        """After the wallet approved: learn the device, add a password-free payment to the day."""
+        credentials = guard.credentials
+        if credentials is None:
+            return
+        if presented is not None and presented.device is not None and not presented.empty:
             credentials = attrs.evolve(
                 credentials, devices=credentials.devices | {presented.device}
             )
-        if type(decision) is Allowed and decision.password_free and amount is not None:
+        decision = guard.decision
+        if type(decision) is Allowed and decision.password_free:
             day = WindowKeys.at(now, wallet.usage.zone).day
             before = credentials.password_free[1] if credentials.password_free[0] == day else 0
             credentials = attrs.evolve(credentials, password_free=(day, before + amount.minor))
-        return credentials
+        if credentials is not guard.credentials:
+            uow.credentials.put(wallet.wallet_id, credentials)
 
 
 def _declined(
@@ -381,10 +401,10 @@ def _declined(
         return Declined(DeclineReason.AUTHENTICATION_REQUIRED)
     if type(decision) is Denied:
         return Declined(DeclineReason.AUTHENTICATION_DENIED)
-    if decision is None and risk is not None and risk.outcome is RiskOutcome.CHALLENGE:
-        # risk monitoring without an authentication policy: a challenge asks two kinds
-        if count_kinds(verified) < _STEP_UP_KINDS:
-            return Declined(DeclineReason.AUTHENTICATION_REQUIRED)
+    # risk monitoring without an authentication policy: a challenge asks two kinds
+    challenged = risk is not None and risk.outcome is RiskOutcome.CHALLENGE
+    if decision is None and challenged and count_kinds(verified) < _STEP_UP_KINDS:
+        return Declined(DeclineReason.AUTHENTICATION_REQUIRED)
     return None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from icbc_wallet.domain.events import (
+    AuthenticatorEnrolled,
     CardBound,
     DisputeDecided,
     DisputeOpened,
@@ -136,6 +137,11 @@ def _text(event: Event) -> tuple[NotificationKind, str] | None:  # noqa: PLR0911
             return _Kind.SECURITY, f"Card {card} was bound to your wallet."
         case WalletFrozen():
             return _Kind.SECURITY, "Your wallet was frozen."
+        case AuthenticatorEnrolled():
+            return _Kind.SECURITY, (
+                "An authenticator app was set up for your wallet. If it was not you, call the "
+                "bank at once."
+            )
         case RiskAlertRaised(operation=operation, amount=amount, outcome=outcome):
             verb = "stopped" if outcome == "deny" else "asked for more verification for"
             return _Kind.SECURITY, (

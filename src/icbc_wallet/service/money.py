@@ -143,8 +143,8 @@ class MoneyCommands(Guard):
         def body(uow: UnitOfWork, now: datetime) -> OperationResult:
             wallet = self._load_wallet(uow, wallet_key, now)
             entry_id = self._ids.new("E")
-            refused = self._refused(
-                uow, wallet, AuthAction.WITHDRAW, presented, now, entry_id, amount, checked
+            refused, guard = self._refused(
+                uow, wallet, AuthAction.WITHDRAW, presented, now, entry_id, amount
             )
             if refused is not None:
                 return refused
@@ -157,6 +157,8 @@ class MoneyCommands(Guard):
                 channel=checked,
                 calendar=self.policies.calendar,
             )
+            if guard is not None and moved.decision.approved:
+                self._approved(uow, guard, presented, amount, wallet, now)
             return self._finish(uow, wallet, entry_id, moved)
 
         params = {"wallet": wallet_key, "card": card, "amount": amount, "channel": checked}
@@ -189,7 +191,7 @@ class MoneyCommands(Guard):
             sender = self._load_wallet(uow, sender_key, now)
             recipient = uow.wallets.get(recipient_key)
             transfer_id = self._ids.new("T")
-            refused = self._refused(
+            refused, guard = self._refused(
                 uow,
                 sender,
                 AuthAction.TRANSFER,
@@ -197,7 +199,6 @@ class MoneyCommands(Guard):
                 now,
                 transfer_id,
                 amount,
-                checked,
                 counterparty=recipient_key,
             )
             if refused is not None:
@@ -212,6 +213,8 @@ class MoneyCommands(Guard):
                 channel=checked,
                 calendar=self.policies.calendar,
             )
+            if guard is not None and moved.decision.approved:
+                self._approved(uow, guard, presented, amount, sender, now)
             self._finish(uow, sender, transfer_id, moved)
             self._save(uow, recipient)
             return OperationResult(transfer_id, moved.decision, moved.fee)
@@ -238,13 +241,16 @@ class MoneyCommands(Guard):
         now: datetime,
         reference: str,
         amount: Money,
-        channel: Channel,
         *,
         counterparty: str | None = None,
-    ) -> OperationResult | None:
-        """Run the guard on a withdrawal or transfer; the declined result, or None to go on."""
+    ) -> tuple[OperationResult | None, GuardOutcome | None]:
+        """Run the guard on a withdrawal or transfer: the declined result, or None and the guard.
+
+        Transfers and withdrawals record no channel in their events, so they are assessed
+        without one (the new-channel rule could never learn theirs).
+        """
         if not self._guarded:
-            return None
+            return None, None
         guard = self._guard(
             uow,
             wallet,
@@ -254,10 +260,9 @@ class MoneyCommands(Guard):
             amount=amount,
             method=_METHODS[action],
             counterparty=counterparty,
-            channel=channel.value,
         )
         if guard.declined is None:
-            return None
+            return None, guard
         reason = guard.declined.reason
         kind = _OPERATIONS[action]
         wallet.record(
@@ -269,7 +274,7 @@ class MoneyCommands(Guard):
             reason=reason,
         )
         self._save(uow, wallet)
-        return _result(reference, guard)
+        return _result(reference, guard), None
 
     # --- merchant payments --------------------------------------------------------------------
 
@@ -470,6 +475,7 @@ class MoneyCommands(Guard):
         wallet = self._load_wallet(uow, order.wallet_id, now)
         merchant = uow.merchants.get(order.merchant_id)
         payment_id = PaymentId(self._ids.new("P"))
+        guard = None
         if self._guarded:
             guard = self._guard(
                 uow,
@@ -504,6 +510,8 @@ class MoneyCommands(Guard):
             category=order.category or merchant.category,
         )
         if type(outcome) is Payment:
+            if guard is not None:
+                self._approved(uow, guard, order.presented, order.amount, wallet, now)
             self._save_payment(uow, outcome, new=True)
             return wallet, payment_id, outcome
         assert type(outcome) is Declined  # the aggregate returns one of the two

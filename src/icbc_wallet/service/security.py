@@ -22,12 +22,13 @@ from datetime import datetime
 import attrs
 import pyotp
 
-from icbc_wallet.domain.attestations import Presented
+from icbc_wallet.domain.attestations import Presented, SmsAnswer, check_code
 from icbc_wallet.domain.credentials import (
     OtpChallenge,
     SecretCheck,
     TotpEnrolment,
 )
+from icbc_wallet.domain.events import AuthenticatorEnrolled
 from icbc_wallet.domain.factors import AuthAction, parse_action
 from icbc_wallet.domain.ids import WalletId, parse_id
 from icbc_wallet.domain.limits import PaymentMethod, parse_payment_method
@@ -47,7 +48,9 @@ from icbc_wallet.service._guard import Guard, GuardOutcome
 __all__ = ["SecurityCommands", "TotpSetup"]
 
 _ISSUER = "ICBC Wallet"
-_CODE_PURPOSES = frozenset({"login", "pay", "transfer", "withdraw", "change_limits", "bind_card"})
+_CODE_PURPOSES = frozenset(
+    {"login", "pay", "transfer", "withdraw", "change_limits", "bind_card", "change_authenticator"}
+)
 
 
 @attrs.frozen
@@ -98,17 +101,15 @@ class SecurityCommands(Guard):
         """
         key = parse_id(wallet_id, WalletId)
         current = _text(current, "current password")
-        new = validate_payment_password(new)
         with self._read() as uow:
             owner = uow.wallets.get(key).owner
-        validate_payment_password(new, phone=owner.phone, resident_id=owner.resident_id)
-        new_hash = self._hasher.hash(new)
+        new = validate_payment_password(new, phone=owner.phone, resident_id=owner.resident_id)
 
         def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
             credentials = uow.credentials.get(key)
             check, credentials = self._try_password(credentials, current, now)
-            if check.verified:
-                credentials = attrs.evolve(credentials, password_hash=new_hash)
+            if check.verified:  # hashed only once the current one is right
+                credentials = attrs.evolve(credentials, password_hash=self._hasher.hash(new))
             uow.credentials.put(key, credentials)
             return check
 
@@ -131,7 +132,9 @@ class SecurityCommands(Guard):
         ``policies.authentication`` set, the policy's answer is in ``decision`` (``Allowed``,
         ``ChallengeRequired`` with the factors that would do, or ``Denied``) and ``declined``
         says whether to refuse. Money commands run the same checks themselves
-        (``presented=``); this is for the other actions and for asking ahead.
+        (``presented=``); this is for the other actions and for asking ahead (which raises
+        no risk alert and counts nothing towards the password-free total; the secrets'
+        tries still count, and an SMS code used here is used up).
 
         Raises:
             InvalidAuthRequestError: ``action`` is unknown.
@@ -161,25 +164,60 @@ class SecurityCommands(Guard):
 
         def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
             credentials = uow.credentials.get(parse_id(wallet_id, WalletId))
+            stored = credentials.answer_hash
             check, lock = self._try(
-                credentials.answer,
-                now,
-                lambda: self._hasher.verify(normalised, credentials.answer_hash),
+                credentials.answer, now, lambda: self._hasher.verify(normalised, stored)
             )
-            uow.credentials.put(credentials.wallet_id, attrs.evolve(credentials, answer=lock))
+            if check.verified and self._hasher.needs_rehash(stored):
+                stored = self._hasher.hash(normalised)
+            changed = attrs.evolve(credentials, answer=lock, answer_hash=stored)
+            uow.credentials.put(credentials.wallet_id, changed)
             return check
 
         return self._transact(body)
 
-    def enrol_totp(self, wallet_id: str, password: str) -> TotpSetup:
+    def enrol_totp(
+        self, wallet_id: str, password: str, *, sms: SmsAnswer | None = None
+    ) -> TotpSetup:
         """Start an authenticator enrolment, authorised by the payment password.
 
-        The password try counts like any other. The enrolment counts as a factor once
-        :meth:`confirm_totp` accepts a first code; a new enrolment replaces an earlier one.
+        Replacing a *confirmed* authenticator also needs an SMS code sent for
+        ``"change_authenticator"``: the password alone must not let someone swap the holder's
+        second factor for their own. Every try counts like any other; the enrolment counts as
+        a factor once :meth:`confirm_totp` accepts a first code. The holder is told
+        (:class:`~icbc_wallet.domain.events.AuthenticatorEnrolled`, a security notification).
+
+        Raises:
+            SecurityStateError: a confirmed authenticator exists and no ``sms`` is given.
         """
         key = parse_id(wallet_id, WalletId)
+        password = _text(password, "password")
+        if sms is not None and type(sms) is not SmsAnswer:
+            raise SecretTypeError(f"sms must be an SmsAnswer, not {type(sms).__name__}")
         secret = pyotp.random_base32()
-        check = self._check_password(key, _text(password, "password"), then_enrol=secret)
+
+        def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
+            credentials = uow.credentials.get(key)
+            replacing = credentials.totp is not None and credentials.totp.confirmed
+            if replacing and sms is None:
+                raise SecurityStateError(
+                    "replacing a confirmed authenticator needs an SMS code: "
+                    "send_code(wallet_id, 'change_authenticator')"
+                )
+            check, credentials = self._try_password(credentials, password, now)
+            if check.verified and sms is not None and replacing:
+                check, credentials = self._try_code(
+                    credentials, sms.challenge_id, sms.code, "change_authenticator", now
+                )
+            if check.verified:
+                credentials = attrs.evolve(credentials, totp=TotpEnrolment(secret))
+                wallet = uow.wallets.get(key)
+                wallet.record(AuthenticatorEnrolled, now, replaced=replacing)
+                self._save(uow, wallet)
+            uow.credentials.put(key, credentials)
+            return check
+
+        check = self._transact(body)
         if not check.verified:
             return TotpSetup(check)
         uri = pyotp.TOTP(secret).provisioning_uri(name=key, issuer_name=_ISSUER)
@@ -187,7 +225,7 @@ class SecurityCommands(Guard):
 
     def confirm_totp(self, wallet_id: str, code: str) -> SecretCheck:
         """Accept the first code of a new enrolment: from now on TOTP is a factor."""
-        return self._check_totp(parse_id(wallet_id, WalletId), _text(code, "code"), confirm=True)
+        return self._check_totp(parse_id(wallet_id, WalletId), check_code(code), confirm=True)
 
     def verify_totp(self, wallet_id: str, code: str) -> SecretCheck:
         """Check a TOTP code of a confirmed enrolment (each code is accepted once).
@@ -195,7 +233,7 @@ class SecurityCommands(Guard):
         Raises:
             SecurityStateError: no confirmed enrolment.
         """
-        return self._check_totp(parse_id(wallet_id, WalletId), _text(code, "code"), confirm=False)
+        return self._check_totp(parse_id(wallet_id, WalletId), check_code(code), confirm=False)
 
     def send_code(self, wallet_id: str, purpose: str) -> str:
         """Send a one-time SMS code for ``purpose``; returns the challenge id to answer with.
@@ -251,7 +289,7 @@ class SecurityCommands(Guard):
         of dynamic passwords.
         """
         key = parse_id(wallet_id, WalletId)
-        code = _text(code, "code")
+        code = check_code(code)
 
         def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
             credentials = uow.credentials.get(key)
@@ -262,13 +300,9 @@ class SecurityCommands(Guard):
 
         return self._transact(body)
 
-    def _check_password(
-        self, key: WalletId, password: str, *, then_enrol: str | None = None
-    ) -> SecretCheck:
+    def _check_password(self, key: WalletId, password: str) -> SecretCheck:
         def body(uow: UnitOfWork, now: datetime) -> SecretCheck:
             check, credentials = self._try_password(uow.credentials.get(key), password, now)
-            if check.verified and then_enrol is not None:
-                credentials = attrs.evolve(credentials, totp=TotpEnrolment(then_enrol))
             uow.credentials.put(key, credentials)
             return check
 

@@ -1,0 +1,119 @@
+"""What the guard (risk monitoring, authentication) adds to a payment, in one process.
+
+Run with ``nox -s bench`` (or ``python benchmarks/bench_guard.py``). Prints ratios, asserts
+nothing about speed. No goal was set by the issue; the ratios say what switching the guard on
+costs, so that a bank can budget it.
+
+Measured, each against the same in-memory ``service.pay`` with no guard, in the same process:
+
+1. risk monitoring alone (``WalletPolicies(risk=RiskRules())``) on a customer paying three times
+   a day, so the engine reads about 90 days x 3 pays of events per payment once warm;
+2. the full guard (``WalletPolicies.guarded()``) with a small NFC payment (password-free: no
+   secret to hash) — the authentication policy and the risk engine together;
+3. the full guard with the payment password, hashed with the cheap test Argon2id, and the cost
+   of one verification with Argon2id at OWASP parameters (19 MiB, 2 passes), which dominates a
+   password-checked payment in production by design.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import compare_us  # noqa: E402  # the benchmarks' shared helpers
+
+from icbc_wallet.adapters.argon2id import Argon2Hasher  # noqa: E402
+from icbc_wallet.bootstrap import InMemoryBank, in_memory  # noqa: E402
+from icbc_wallet.domain.attestations import Presented  # noqa: E402
+from icbc_wallet.domain.identity import (  # noqa: E402
+    BankCard,
+    MerchantCreditCode,
+    PhoneNumber,
+    ResidentId,
+)
+from icbc_wallet.domain.money import Money  # noqa: E402
+from icbc_wallet.domain.risk_rules import RiskRules  # noqa: E402
+from icbc_wallet.service import WalletPolicies  # noqa: E402
+
+START = datetime(2026, 3, 2, 2, tzinfo=UTC)
+STEP = timedelta(hours=8)  # three payments a day
+WARM_UP = 270  # 90 days of them: the risk engine's longest window, full
+
+
+def _bank(policies: WalletPolicies) -> tuple[InMemoryBank, str, str]:
+    bank = in_memory(policies, start=START)
+    service, phone = bank.service, PhoneNumber.parse("13800138000")
+    registration = service.start_registration(phone, idempotency_key="r1")
+    code = bank.phone_verifier.last_code_for(phone)
+    assert code is not None
+    service.verify_phone(registration, phone, code, idempotency_key="r2")
+    resident = ResidentId.parse("34052419800101001X")
+    service.provide_identity(registration, "张三", resident, idempotency_key="r3")
+    service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key="r4")
+    card = BankCard.parse("6225768888888888")
+    service.add_card(registration, card, idempotency_key="r5")
+    wallet = service.submit_registration(registration, idempotency_key="r6")
+    service.top_up(wallet, card, Money.of("9000"), idempotency_key="t")
+    code_text = MerchantCreditCode.parse("91110000600037341L")
+    merchant = service.register_merchant("Coffee", code_text, "food", idempotency_key="m")
+    return bank, wallet, merchant
+
+
+def _payer(policies: WalletPolicies, method: str, presented: Presented | None) -> Callable[[], object]:
+    bank, wallet, merchant = _bank(policies)
+    keys = iter(range(10**9))
+    amount = Money.of("0.10")
+
+    def pay() -> object:
+        bank.clock.advance(STEP)
+        result = bank.service.pay(
+            wallet,
+            merchant,
+            amount,
+            method=method,
+            presented=presented,
+            idempotency_key=f"p{next(keys)}",
+        )
+        assert result.approved, result
+        return result
+
+    for _ in range(WARM_UP):
+        pay()
+    return pay
+
+
+def main() -> None:
+    plain = WalletPolicies.default()
+    risk = attrs.evolve(plain, risk=RiskRules())
+    guarded = WalletPolicies.guarded()
+    password = Presented(password="135790")
+    cases = [
+        ("risk monitoring alone, online", risk, "online", None),
+        ("full guard, password-free NFC", guarded, "nfc", None),
+        ("full guard, password (test Argon2id)", guarded, "online", password),
+    ]
+    for name, policies, method, presented in cases:
+        ours, raw = compare_us(
+            _payer(policies, method, presented),
+            _payer(plain, method, None),
+            number=150,
+            repeat=5,
+        )
+        print(f"{name:<40} guarded {ours:8.1f} us  unguarded {raw:8.1f} us  {ours / raw:5.2f}x")
+    owasp = Argon2Hasher()
+    stored = owasp.hash("135790")
+    started = time.perf_counter()
+    for _ in range(5):
+        owasp.verify("135790", stored)
+    per = (time.perf_counter() - started) / 5 * 1e3
+    print(f"{'one OWASP Argon2id verification':<40} {per:8.1f} ms (per password-checked payment)")
+
+
+if __name__ == "__main__":
+    main()
