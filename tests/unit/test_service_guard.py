@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import attrs
 import pytest
 
-from icbc_wallet.bootstrap import InMemoryBank
+from icbc_wallet.adapters.argon2id import Argon2Hasher
+from icbc_wallet.adapters.runtime import ManualClock, SequentialIds, UuidIds
+from icbc_wallet.bootstrap import InMemoryBank, sqlite
 from icbc_wallet.domain.attestations import Attestation, Presented, SmsAnswer
 from icbc_wallet.domain.decisions import DeclineReason
 from icbc_wallet.domain.events import OperationDeclined, PaymentDeclined, RiskAlertRaised
 from icbc_wallet.domain.factors import Factor
+from icbc_wallet.domain.identity import MerchantCreditCode, PhoneNumber
 from icbc_wallet.domain.ids import MerchantId, WalletId
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.risk_assessment import RiskAction, RiskOutcome
@@ -386,9 +390,9 @@ def test_sending_a_code_needs_a_notifier(
         (lambda: Attestation("face", "d", b"x"), UnknownFactorError),
         (lambda: Attestation(Factor.FACE, "", b"x"), SecretTypeError),
         (lambda: Attestation(Factor.FACE, "d", b""), SecretTypeError),
-        (lambda: Presented(password=135790), SecretTypeError),
+        (lambda: Presented(password=135790), SecretTypeError),  # type: ignore[arg-type]
         (lambda: Presented(attestations="face"), SecretTypeError),
-        (lambda: SmsAnswer("OTP-1", 123456), SecretTypeError),
+        (lambda: SmsAnswer("OTP-1", 123456), SecretTypeError),  # type: ignore[arg-type]
     ],
 )
 def test_malformed_factors_are_refused(build: Callable[[], object], error: type[Exception]) -> None:
@@ -510,3 +514,46 @@ def test_a_voided_hold_moved_no_money_for_risk_monitoring(
 
     assert held.approved
     assert paid.approved  # 500 out today, not 2,400: no step-up
+
+
+def test_a_service_sees_the_payments_another_service_made_since_it_last_looked(
+    tmp_path: Path,
+) -> None:
+    # two services on one database: each keeps what it read of a wallet's history, and must
+    # still read what the other saved since (every attempt counts, declined ones too)
+    rules = RiskRules(velocity_count=VelocityCountRule(max_operations=2, action=RiskAction.DENY))
+    policies = attrs.evolve(WalletPolicies.default(), risk=rules)
+    clock = ManualClock(datetime(2026, 3, 2, 2, tzinfo=UTC))
+    one, other = (
+        sqlite(
+            tmp_path / "wallet.db",
+            fingerprint_key=b"k" * 32,
+            policies=policies,
+            clock=clock,
+            ids=ids,
+            hasher=Argon2Hasher.fast_for_tests(),
+        )
+        for ids in (SequentialIds(), UuidIds())
+    )
+    try:
+        phone = PhoneNumber.parse("13800138000")
+        registration = one.service.start_registration(phone, idempotency_key="r1")
+        code = one.phone_verifier.last_code_for(phone)
+        assert code is not None
+        one.service.verify_phone(registration, phone, code, idempotency_key="r2")
+        one.service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key="r3")
+        wallet = one.service.submit_registration(registration, idempotency_key="r4")
+        code_text = MerchantCreditCode.parse("91110000600037341L")
+        shop = one.service.register_merchant("Mugs", code_text, "food", idempotency_key="m")
+        one_yuan = Money.of("1")  # the anonymous wallet is empty: each attempt is declined
+
+        first = one.service.pay(wallet, shop, one_yuan, method="online", idempotency_key="a")
+        second = other.service.pay(wallet, shop, one_yuan, method="online", idempotency_key="b")
+        third = one.service.pay(wallet, shop, one_yuan, method="online", idempotency_key="c")
+    finally:
+        one.close()
+        other.close()
+
+    funds = DeclineReason.INSUFFICIENT_FUNDS
+    assert [first.decision.reason, second.decision.reason] == [funds, funds]  # type: ignore[union-attr]
+    assert third.decision.reason is DeclineReason.RISK_DENIED  # type: ignore[union-attr]

@@ -628,9 +628,17 @@ class Events:
         self._new.extend(events)
 
     def for_aggregate(
-        self, aggregate_id: str, start: datetime | None = None, end: datetime | None = None
+        self,
+        aggregate_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        after_version: int = 0,
     ) -> list[Event]:
-        sql, params = "SELECT position, data FROM outbox WHERE aggregate_id = ?", [aggregate_id]
+        sql = "SELECT position, data FROM outbox WHERE aggregate_id = ?"
+        params: list[object] = [aggregate_id]
+        if after_version:
+            sql, params = f"{sql} AND version > ?", [*params, after_version]
         if start is not None:
             sql, params = f"{sql} AND at >= ?", [*params, instant(start)]
         if end is not None:

@@ -282,12 +282,21 @@ class _Events:
         self._new.extend(events)
 
     def for_aggregate(
-        self, aggregate_id: str, start: datetime | None = None, end: datetime | None = None
+        self,
+        aggregate_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        after_version: int = 0,
     ) -> list[Event]:
         found = []
         for position in self._store.by_aggregate.get(aggregate_id, ()):
             event = self._store.outbox[position - 1].event
-            if (start is None or event.at >= start) and (end is None or event.at < end):
+            if (
+                event.version > after_version
+                and (start is None or event.at >= start)
+                and (end is None or event.at < end)
+            ):
                 found.append(event)
         return found
 

@@ -199,9 +199,18 @@ class EventStore(Protocol):
         ...
 
     def for_aggregate(
-        self, aggregate_id: str, start: datetime | None = None, end: datetime | None = None
+        self,
+        aggregate_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        after_version: int = 0,
     ) -> list[Event]:
-        """One aggregate's events in order, those at ``start <= at < end`` when given."""
+        """One aggregate's events in order, those at ``start <= at < end`` when given.
+
+        ``after_version``: only events with a greater ``version`` (what a reader that has seen
+        the first ones still lacks; versions never change once saved).
+        """
         ...
 
     def undelivered(self, limit: int) -> list[StoredEvent]:

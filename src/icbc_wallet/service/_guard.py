@@ -18,6 +18,7 @@ Whatever the answer, the counts and the alert are stored with the command's resu
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -55,6 +56,7 @@ from icbc_wallet.domain.factors import (
     RiskLevel,
     count_kinds,
 )
+from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.domain.limits import LimitWindow, PaymentMethod
 from icbc_wallet.domain.money import Money
 from icbc_wallet.domain.operations import OperationKind
@@ -108,6 +110,37 @@ class GuardOutcome:
     def challenge(self) -> ChallengeRequired | None:
         """The step-up asked for, if that is why the request was declined."""
         return self.decision if type(self.decision) is ChallengeRequired else None
+
+
+@attrs.frozen
+class _SeenHistory:
+    """What a service already read of one wallet's events: up to ``version``, within 90 days."""
+
+    version: int
+    operations: tuple[PastOperation, ...]
+    channels: tuple[tuple[datetime, str], ...]
+
+
+class _HistoryCache:
+    """The last :class:`_SeenHistory` of a service's most recently used wallets."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._seen: dict[str, _SeenHistory] = {}
+
+    def get(self, wallet_id: str) -> _SeenHistory | None:
+        with self._lock:
+            return self._seen.get(wallet_id)
+
+    def put(self, key: str, seen: _SeenHistory) -> None:
+        with self._lock:
+            known = self._seen.pop(key, None)
+            if known is not None and known.version > seen.version:
+                seen = known  # another thread read further meanwhile
+            self._seen[key] = seen  # (re)inserted last: dicts keep insertion order
+            while len(self._seen) > self._size:
+                del self._seen[next(iter(self._seen))]
 
 
 def _horizon(rules: RiskRules) -> timedelta:
@@ -315,9 +348,7 @@ class Guard(ServiceBase):
     ) -> RiskAssessment:
         rules = self.policies.risk
         assert rules is not None
-        # up to now included: commands of one instant (a batch, a manual clock) all count
-        events = uow.events.for_aggregate(wallet.wallet_id, now - _horizon(rules))
-        operations = tuple(operation for event in events if (operation := _past(event)))
+        operations, channels = self._history(uow, wallet.wallet_id, now - _horizon(rules))
         approved = [operation for operation in operations if operation.approved]
         activity = CustomerActivity(
             operations=operations,
@@ -325,13 +356,38 @@ class Guard(ServiceBase):
             known_devices=credentials.devices,
             # only payments record their channel: transfers and withdrawals are assessed
             # without one (see _refused), so the rule never fires on what it cannot learn
-            known_channels={e.channel.value for e in events if type(e) is PaymentAuthorised},
+            known_channels=channels,
             known_counterparties={
                 op.counterparty for op in approved if op.counterparty is not None
             },
         )
         request = RiskRequest(now, kind, amount, counterparty, presented.device, channel)
         return assess(request, activity, rules)
+
+    def _history(
+        self, uow: UnitOfWork, wallet_id: WalletId, since: datetime
+    ) -> tuple[tuple[PastOperation, ...], frozenset[str]]:
+        """The wallet's operations since ``since`` and the channels its payments used.
+
+        Read from its events; what was read before is kept in this process
+        (:class:`_SeenHistory`), so a payment reads only the events saved since the last one
+        (versions never change once saved), not 90 days of them.
+        """
+        # one cache per service (per store): made on first use, atomically (setdefault)
+        cache: _HistoryCache | None = vars(self).get("_risk_history")
+        if cache is None:
+            cache = vars(self).setdefault("_risk_history", _HistoryCache())
+        seen = cache.get(wallet_id)
+        after = 0 if seen is None else seen.version
+        # up to now included: commands of one instant (a batch, a manual clock) all count
+        events = uow.events.for_aggregate(wallet_id, since, after_version=after)
+        operations = [] if seen is None else [op for op in seen.operations if op.at >= since]
+        channels = [] if seen is None else [c for c in seen.channels if c[0] >= since]
+        operations += [operation for event in events if (operation := _past(event))]
+        channels += [(e.at, e.channel.value) for e in events if type(e) is PaymentAuthorised]
+        version = max((event.version for event in events), default=after)
+        cache.put(wallet_id, _SeenHistory(version, tuple(operations), tuple(channels)))
+        return tuple(operations), frozenset(channel for _, channel in channels)
 
     def _decide(
         self,

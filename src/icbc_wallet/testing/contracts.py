@@ -763,7 +763,10 @@ class UnitOfWorkContract:
             assert len(everything) == 5
 
     def test_for_aggregate_filters_by_time(self, units: UnitOfWorkFactory) -> None:
-        """``for_aggregate(id, start, end)`` keeps the events at ``start <= at < end``."""
+        """``for_aggregate(id, start, end)`` keeps the events at ``start <= at < end``.
+
+        ``after_version`` keeps those of a greater version.
+        """
         wallet = _wallet(1)
         with units() as uow:
             _stage(uow, wallet, new=True)  # opened and card bound at _T0
@@ -788,6 +791,10 @@ class UnitOfWorkContract:
             assert at(_T0 + _HOUR, _T0 + 3 * _HOUR) == every[2:4]
             assert at(_T0 + _HOUR, _T0 + _HOUR) == []
             assert uow.events.for_aggregate("W-9") == []
+            # after_version: what a reader that saw the first events still lacks
+            assert uow.events.for_aggregate("W-1", after_version=3) == every[3:]
+            assert uow.events.for_aggregate("W-1", _T0 + 3 * _HOUR, after_version=2) == every[4:]
+            assert uow.events.for_aggregate("W-1", after_version=5) == []
 
     def test_delivered_events_stay_delivered(self, units: UnitOfWorkFactory) -> None:
         """``mark_delivered`` takes effect at commit and survives into later units of work."""
