@@ -93,6 +93,27 @@ def test_a_schema_of_a_newer_version_is_refused(postgres_dsn: str, postgres_sche
         PostgresStore(postgres_dsn, codec=storage_codec(), schema=postgres_schema)
 
 
+def test_wallets_opened_before_version_2_get_their_credentials_from_their_registration(
+    postgres_dsn: str, postgres_schema: str
+) -> None:
+    bank = _bank(postgres_dsn, postgres_schema)
+    wallet = _funded_wallet(bank, 0)
+    bank.close()
+    with psycopg.connect(postgres_dsn, autocommit=True) as raw:  # as version 1 left it
+        raw.execute(f"DROP TABLE {postgres_schema}.credentials")
+        raw.execute(f"DELETE FROM {postgres_schema}.schema_version WHERE version = 2")
+
+    reopened = _bank(postgres_dsn, postgres_schema)
+    try:
+        right = reopened.service.verify_payment_password(wallet, "135790")
+        wrong = reopened.service.verify_payment_password(wallet, "246802")
+    finally:
+        reopened.close()
+
+    assert right.verified
+    assert wrong.attempts_left == 2
+
+
 def test_opposite_transfers_at_once_neither_deadlock_nor_lose_money(
     postgres_dsn: str, postgres_schema: str
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from icbc_wallet.adapters import sqlite_schema
+from icbc_wallet.adapters.argon2id import Argon2Hasher
 from icbc_wallet.adapters.hashing import ScryptHasher
 from icbc_wallet.adapters.runtime import ManualClock, SequentialIds
 from icbc_wallet.adapters.sqlite import SqliteStore
@@ -20,7 +21,7 @@ from icbc_wallet.adapters.verification import (
     InMemoryIdentityVerifier,
     InMemoryPhoneVerifier,
 )
-from icbc_wallet.bootstrap import storage_codec
+from icbc_wallet.bootstrap import sqlite, storage_codec
 from icbc_wallet.domain.events import Event
 from icbc_wallet.domain.identity import BankCard, MerchantCreditCode, PhoneNumber, ResidentId
 from icbc_wallet.domain.ids import WalletId
@@ -372,6 +373,43 @@ def test_a_version_1_database_gains_the_credentials_table_and_keeps_its_data(
         assert uow.owners.get("O-1") == "W-1"
         assert uow.credentials.find(WalletId("W-1")) is None
     store.close()
+
+
+def test_wallets_opened_before_version_2_get_their_credentials_from_their_registration(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wallet.db"
+    bank = sqlite(
+        path, fingerprint_key=b"k" * 32, ids=SequentialIds(), hasher=Argon2Hasher.fast_for_tests()
+    )
+    phone = PhoneNumber.parse("13800138000")
+    registration = bank.service.start_registration(phone, idempotency_key="r1")
+    code = bank.phone_verifier.last_code_for(phone)
+    assert code is not None
+    bank.service.verify_phone(registration, phone, code, idempotency_key="r2")
+    bank.service.set_credentials(registration, "135790", "Pet?", "Rex", idempotency_key="r3")
+    wallet = bank.service.submit_registration(registration, idempotency_key="r4")
+    bank.service.start_registration(PhoneNumber.parse("13900139000"), idempotency_key="r5")
+    bank.close()
+    raw = sqlite3.connect(path)  # as a version-1 database left it: no credentials table
+    with raw:
+        raw.execute("DROP TABLE credentials")
+        raw.execute("DELETE FROM schema_version WHERE version = 2")
+    raw.close()
+
+    reopened = sqlite(path, fingerprint_key=b"k" * 32, hasher=Argon2Hasher.fast_for_tests())
+    try:
+        right = reopened.service.verify_payment_password(wallet, "135790")
+        wrong = reopened.service.verify_payment_password(wallet, "246802")
+        answer = reopened.service.verify_security_answer(wallet, "rex")
+        rows = reopened.store.connection().execute("SELECT count(*) FROM credentials").fetchone()
+    finally:
+        reopened.close()
+
+    assert right.verified
+    assert answer.verified
+    assert wrong.attempts_left == 2
+    assert rows == (1,)  # the unsubmitted registration opened no wallet
 
 
 def test_a_threads_connection_closes_when_the_thread_ends(tmp_path: Path) -> None:

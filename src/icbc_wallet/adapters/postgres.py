@@ -111,8 +111,22 @@ CREATE INDEX idempotency_expiry ON idempotency (expires_at);
 """
 
 # V2: each wallet's hashed secrets and lockouts (issue 5).
+# V2: as for SQLite (sqlite_schema._V2): wallets opened before it get their credentials from
+# their submitted registration, found by the phone number.
 _V2: Final = f"""
 CREATE TABLE credentials (id {_C} PRIMARY KEY, data TEXT NOT NULL);
+INSERT INTO credentials (id, data)
+SELECT w.id, json_build_object(
+    '$type', 'Credentials', 'wallet_id', w.id,
+    'password_hash', r.data::json ->> 'password_hash',
+    'security_question', r.data::json ->> 'security_question',
+    'answer_hash', r.data::json ->> 'answer_hash'
+)::text
+FROM wallets w JOIN registrations r
+    ON (r.data::json -> 'phone' ->> 'text') = (w.data::json -> 'owner' -> 'phone' ->> 'text')
+WHERE (r.data::json ->> 'submitted_at') IS NOT NULL
+    AND (r.data::json ->> 'password_hash') IS NOT NULL
+ON CONFLICT (id) DO NOTHING
 """
 
 _MIGRATIONS: Final = (_V1, _V2)

@@ -77,9 +77,22 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_expiry ON idempotency (expires_at);
 """
 
-# V2: each wallet's hashed secrets and lockouts (issue 5).
+# V2: each wallet's hashed secrets and lockouts (issue 5). Wallets opened before it get theirs
+# from their submitted registration (found by the phone number: one person, one wallet); the
+# fields left out take their defaults when read (no failures, no authenticator).
 _V2: Final = """
 CREATE TABLE credentials (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+INSERT OR IGNORE INTO credentials (id, data)
+SELECT w.id, json_object(
+    '$type', 'Credentials', 'wallet_id', w.id,
+    'password_hash', json_extract(r.data, '$.password_hash'),
+    'security_question', json_extract(r.data, '$.security_question'),
+    'answer_hash', json_extract(r.data, '$.answer_hash')
+)
+FROM wallets w JOIN registrations r
+    ON json_extract(r.data, '$.phone.text') = json_extract(w.data, '$.owner.phone.text')
+WHERE json_extract(r.data, '$.submitted_at') IS NOT NULL
+    AND json_extract(r.data, '$.password_hash') IS NOT NULL
 """
 
 _MIGRATIONS: Final = (_V1, _V2)
