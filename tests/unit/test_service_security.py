@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
 
 from icbc_wallet.adapters.argon2id import Argon2Hasher
 from icbc_wallet.adapters.hashing import ScryptHasher, UpgradingHasher
-from icbc_wallet.bootstrap import InMemoryBank
+from icbc_wallet.adapters.runtime import SequentialIds
+from icbc_wallet.bootstrap import InMemoryBank, sqlite
 from icbc_wallet.domain.attestations import Presented, SmsAnswer
 from icbc_wallet.domain.credentials import CheckOutcome, SecretCheck
+from icbc_wallet.domain.identity import PhoneNumber
 from icbc_wallet.domain.ids import WalletId
 from icbc_wallet.errors import (
     InvalidHashError,
@@ -306,3 +309,33 @@ def test_a_malformed_code_is_refused_before_anything_is_counted(
         Presented(password=WRONG, totp=code)
 
     assert service.verify_payment_password(wallet, WRONG).attempts_left == 2
+
+
+def test_a_pepper_being_retired_still_verifies_its_hashes() -> None:
+    old = Argon2Hasher.fast_for_tests(pepper=b"the pepper of 2025")
+    new = Argon2Hasher.fast_for_tests(pepper=b"the pepper of 2026")
+    hasher = UpgradingHasher(new, (old,))
+    stored = old.hash(RIGHT)
+
+    assert hasher.verify(RIGHT, stored)
+    assert not hasher.verify(WRONG, stored)
+    assert hasher.verify(RIGHT, hasher.hash(RIGHT))
+
+
+def test_a_durable_bank_stores_argon2id_hashes_at_owasp_parameters(tmp_path: Path) -> None:
+    bank = sqlite(tmp_path / "wallet.db", fingerprint_key=b"k" * 32, ids=SequentialIds())
+    try:
+        phone = PhoneNumber.parse("13800138000")
+        registration = bank.service.start_registration(phone, idempotency_key="r1")
+        code = bank.phone_verifier.last_code_for(phone)
+        assert code is not None
+        bank.service.verify_phone(registration, phone, code, idempotency_key="r2")
+        bank.service.set_credentials(registration, RIGHT, "Pet?", "Rex", idempotency_key="r3")
+        wallet = bank.service.submit_registration(registration, idempotency_key="r4")
+        with bank.store.unit_of_work() as uow:
+            stored = uow.credentials.get(wallet)
+    finally:
+        bank.close()
+
+    for hashed in (stored.password_hash, stored.answer_hash):
+        assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")

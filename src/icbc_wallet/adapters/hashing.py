@@ -237,11 +237,8 @@ class UpgradingHasher:
     def _owner(self, stored: str) -> SecretHasher:
         """The first hasher (``current`` first) that can read ``stored``."""
         for hasher in (self.current, *self.legacy):
-            try:
-                hasher.needs_rehash(stored)
-            except InvalidHashError:
-                continue
-            return hasher
+            if self._reads(hasher, stored):
+                return hasher
         raise InvalidHashError("the stored hash is in no format this hasher knows")
 
     def hash(self, secret: str) -> str:
@@ -251,11 +248,24 @@ class UpgradingHasher:
     def verify(self, secret: str, stored: str) -> bool:
         """True when ``secret`` matches ``stored``, made by ``current`` or a legacy hasher.
 
+        Every hasher that can read ``stored`` is asked, ``current`` first: a legacy hasher of the
+        same format with another pepper (a pepper being retired) still verifies its hashes.
+
         Raises:
             SecretTypeError: ``secret`` or ``stored`` is not a ``str``.
             InvalidHashError: no hasher understands ``stored``.
         """
-        return self._owner(stored).verify(secret, stored)
+        readers = [self._owner(stored)]
+        readers += [h for h in self.legacy if h is not readers[0] and self._reads(h, stored)]
+        return any(hasher.verify(secret, stored) for hasher in readers)
+
+    @staticmethod
+    def _reads(hasher: SecretHasher, stored: str) -> bool:
+        try:
+            hasher.needs_rehash(stored)
+        except InvalidHashError:
+            return False
+        return True
 
     def needs_rehash(self, stored: str) -> bool:
         """True unless ``current`` made ``stored`` with its present parameters.
