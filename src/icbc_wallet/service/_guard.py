@@ -348,7 +348,7 @@ class Guard(ServiceBase):
     ) -> RiskAssessment:
         rules = self.policies.risk
         assert rules is not None
-        operations, channels = self._history(uow, wallet.wallet_id, now - _horizon(rules))
+        operations, channels = self._recent_operations(uow, wallet.wallet_id, now - _horizon(rules))
         approved = [operation for operation in operations if operation.approved]
         activity = CustomerActivity(
             operations=operations,
@@ -364,7 +364,7 @@ class Guard(ServiceBase):
         request = RiskRequest(now, kind, amount, counterparty, presented.device, channel)
         return assess(request, activity, rules)
 
-    def _history(
+    def _recent_operations(
         self, uow: UnitOfWork, wallet_id: WalletId, since: datetime
     ) -> tuple[tuple[PastOperation, ...], frozenset[str]]:
         """The wallet's operations since ``since`` and the channels its payments used.
@@ -374,9 +374,9 @@ class Guard(ServiceBase):
         (versions never change once saved), not 90 days of them.
         """
         # one cache per service (per store): made on first use, atomically (setdefault)
-        cache: _HistoryCache | None = vars(self).get("_risk_history")
+        cache: _HistoryCache | None = vars(self).get("_risk_history_cache")
         if cache is None:
-            cache = vars(self).setdefault("_risk_history", _HistoryCache())
+            cache = vars(self).setdefault("_risk_history_cache", _HistoryCache())
         seen = cache.get(wallet_id)
         after = 0 if seen is None else seen.version
         # up to now included: commands of one instant (a batch, a manual clock) all count
