@@ -28,13 +28,12 @@ Choices (documented, tested):
 >>> request = RiskRequest(at, OperationKind.TRANSFER, Money.of("3000"), counterparty="W-77",
 ...                       device="D-2")
 >>> activity = CustomerActivity(known_devices={"D-1"}, known_counterparties={"W-12"})
->>> print(assess(request, activity).explain())  # doctest: +NORMALIZE_WHITESPACE
-challenge: 3 rules fired
-- device.new (challenge): a device this customer has not used before (1 other device known)
-- payee.new_large_amount (challenge): 3000.00 CNY to a payee this customer has not paid before;
-  the rule acts from 2000.00 CNY
-- time.unusual_hour (challenge): made at 02:30 Asia/Shanghai time, inside the night hours
-  00:00-05:00, for 3000.00 CNY; the rule acts from 200.00 CNY
+>>> assessment = assess(request, activity)
+>>> assessment.outcome.value, [rule.value for rule in assessment.rules]
+('challenge', ['device.new', 'payee.new_large_amount', 'time.unusual_hour'])
+>>> assessment.fired[2].explanation  # doctest: +NORMALIZE_WHITESPACE
+'made at 02:30 Asia/Shanghai time, inside the night hours 00:00-05:00, for 3000.00 CNY; the
+ rule acts from 200.00 CNY'
 
 ```
 """
