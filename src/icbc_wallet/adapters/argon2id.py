@@ -30,8 +30,6 @@ True
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -41,6 +39,7 @@ import argon2
 import argon2.exceptions
 import attrs
 
+from icbc_wallet.adapters.hashing import decode_b64, require_secret
 from icbc_wallet.errors import InvalidHashError, SecretTypeError
 
 __all__ = ["Argon2Hasher"]
@@ -88,20 +87,6 @@ def _check_lengths(salt_len: int, hash_len: int) -> None:
         raise InvalidHashError("argon2 salt_len must be 8 to 64 and hash_len 16, 32, 48 or 64")
 
 
-def _encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii").rstrip("=")
-
-
-def _decode(text: str) -> bytes:
-    try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except binascii.Error:
-        raise InvalidHashError("stored hash has malformed base64") from None
-    if _encode(raw) != text:  # refuse non-canonical spellings (stray bits in the last character)
-        raise InvalidHashError("stored hash has non-canonical base64")
-    return raw
-
-
 @attrs.frozen
 class _Parsed:
     memory_cost: int
@@ -126,16 +111,10 @@ def _parse(stored: object) -> _Parsed:
         )
     memory_cost, time_cost, parallelism = (int(group) for group in match.group(1, 2, 3))
     _check_cost(memory_cost, time_cost, parallelism)
-    salt, digest = _decode(match[4]), _decode(match[5])
+    salt, digest = decode_b64(match[4]), decode_b64(match[5])
     if len(salt) not in _SALT_BYTES or len(digest) not in _HASH_BYTES:
         raise InvalidHashError("stored hash has a salt or digest of an unusable length")
     return _Parsed(memory_cost, time_cost, parallelism, len(salt), len(digest))
-
-
-def _require_secret(secret: object) -> str:
-    if not isinstance(secret, str):
-        raise SecretTypeError(f"a secret must be a str, not {type(secret).__name__}")
-    return secret
 
 
 def _check_pepper(
@@ -226,7 +205,7 @@ class Argon2Hasher:
             SecretTypeError: ``secret`` is not a ``str``.
             InvalidHashError: argon2 could not hash with these parameters here (out of memory).
         """
-        password = self._password(_require_secret(secret))
+        password = self._password(require_secret(secret))
         try:
             return self._hasher.hash(password)
         except argon2.exceptions.HashingError as error:
@@ -242,7 +221,7 @@ class Argon2Hasher:
             InvalidHashError: ``stored`` is not an Argon2id hash (argon2i and argon2d included),
                 or its parameters are out of range.
         """
-        password = self._password(_require_secret(secret))
+        password = self._password(require_secret(secret))
         _parse(stored)
         try:
             return self._hasher.verify(stored, password)

@@ -70,16 +70,22 @@ def _validate_int(_instance: ScryptHasher, attribute: attrs.Attribute[int], valu
 _HASH_LENGTHS = frozenset({16, 32, 48, 64})
 
 
-def _encode(raw: bytes) -> str:
+# Shared by the hashers of this package (argon2id.py): unpadded standard base64 as in PHC
+# strings, read strictly, and the type check of a secret.
+
+
+def encode_b64(raw: bytes) -> str:
+    """``raw`` as standard base64 without padding."""
     return base64.b64encode(raw).decode("ascii").rstrip("=")
 
 
-def _decode(text: str) -> bytes:
+def decode_b64(text: str) -> bytes:
+    """The bytes of unpadded base64 ``text``; refuses malformed or non-canonical spellings."""
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except binascii.Error:
         raise InvalidHashError("stored hash has malformed base64") from None
-    if _encode(raw) != text:  # refuse non-canonical spellings (stray bits in the last character)
+    if encode_b64(raw) != text:  # refuse non-canonical spellings (stray bits in the last character)
         raise InvalidHashError("stored hash has non-canonical base64")
     return raw
 
@@ -103,15 +109,16 @@ def _parse(stored: object) -> _Parsed:
         )
     n, r, p = (int(group) for group in match.group(1, 2, 3))
     _check_cost(n, r, p)
-    digest = _decode(match[5])
+    digest = decode_b64(match[5])
     # scrypt's output for a shorter length is a prefix of the longer one, so a truncated hash
     # would still verify; hash lengths are whole multiples of 16 bytes, which no small edit keeps.
     if len(digest) not in _HASH_LENGTHS:
         raise InvalidHashError("stored hash has a truncated or padded digest")
-    return _Parsed(n, r, p, _decode(match[4]), digest)
+    return _Parsed(n, r, p, decode_b64(match[4]), digest)
 
 
-def _require_secret(secret: object) -> str:
+def require_secret(secret: object) -> str:
+    """``secret`` if it is a ``str``; raises SecretTypeError otherwise."""
     if not isinstance(secret, str):
         raise SecretTypeError(f"a secret must be a str, not {type(secret).__name__}")
     return secret
@@ -178,8 +185,8 @@ class ScryptHasher:
             SecretTypeError: ``secret`` is not a ``str``.
         """
         salt = secrets.token_bytes(self.salt_bytes)
-        digest = self._derive(_require_secret(secret), None, salt)
-        return f"scrypt${self.n}${self.r}${self.p}${_encode(salt)}${_encode(digest)}"
+        digest = self._derive(require_secret(secret), None, salt)
+        return f"scrypt${self.n}${self.r}${self.p}${encode_b64(salt)}${encode_b64(digest)}"
 
     def verify(self, secret: str, stored: str) -> bool:
         """True when ``secret`` hashes to ``stored`` (with ``stored``'s parameters and salt).
@@ -190,7 +197,7 @@ class ScryptHasher:
             SecretTypeError: ``secret`` or ``stored`` is not a ``str``.
             InvalidHashError: ``stored`` is malformed, or its parameters are out of range.
         """
-        secret = _require_secret(secret)
+        secret = require_secret(secret)
         parsed = _parse(stored)
         return hmac.compare_digest(self._derive(secret, parsed, parsed.salt), parsed.digest)
 
@@ -255,8 +262,9 @@ class UpgradingHasher:
             SecretTypeError: ``secret`` or ``stored`` is not a ``str``.
             InvalidHashError: no hasher understands ``stored``.
         """
-        readers = [self._owner(stored)]
-        readers += [h for h in self.legacy if h is not readers[0] and self._reads(h, stored)]
+        readers = [h for h in (self.current, *self.legacy) if self._reads(h, stored)]
+        if not readers:
+            raise InvalidHashError("the stored hash is in no format this hasher knows")
         return any(hasher.verify(secret, stored) for hasher in readers)
 
     @staticmethod

@@ -17,6 +17,7 @@ Whatever the answer, the counts and the alert are stored with the command's resu
 
 from __future__ import annotations
 
+import functools
 import hmac
 import threading
 from collections.abc import Callable
@@ -70,13 +71,14 @@ from icbc_wallet.ports.persistence import UnitOfWork
 from icbc_wallet.service._base import ServiceBase
 from icbc_wallet.wallet.aggregate import Wallet
 
-__all__ = ["Guard", "GuardOutcome"]
+__all__ = ["OPERATIONS", "Guard", "GuardOutcome"]
 
-_KINDS = {
+OPERATIONS = {
     AuthAction.PAY: OperationKind.PAYMENT,
     AuthAction.TRANSFER: OperationKind.TRANSFER,
     AuthAction.WITHDRAW: OperationKind.WITHDRAWAL,
 }
+"""The operation each money action is, as the risk engine and the events name it."""
 _RECENT_FAILURES = 20
 """Wrong payment passwords remembered for risk monitoring (the newest)."""
 _STEP_UP_KINDS = 2
@@ -143,6 +145,7 @@ class _HistoryCache:
                 del self._seen[next(iter(self._seen))]
 
 
+@functools.lru_cache(maxsize=8)  # a service has one rule set: not re-walked on every payment
 def _horizon(rules: RiskRules) -> timedelta:
     """The longest window any rule looks back over: the events the engine needs."""
     windows = [
@@ -283,7 +286,7 @@ class Guard(ServiceBase):
         credentials = uow.credentials.get(wallet.wallet_id)
         verified, credentials = self._verify(credentials, presented, action, wallet, now)
         risk = None
-        kind = _KINDS.get(action)
+        kind = OPERATIONS.get(action)
         if self.policies.risk is not None and kind is not None and amount is not None:
             risk = self._assess(
                 uow, wallet, credentials, now, kind, amount, counterparty, presented, channel

@@ -28,7 +28,7 @@ from icbc_wallet.errors import (
 )
 from icbc_wallet.ports.persistence import UnitOfWork
 from icbc_wallet.service._base import require_amount, sweep_limit
-from icbc_wallet.service._guard import Guard, GuardOutcome
+from icbc_wallet.service._guard import OPERATIONS, Guard, GuardOutcome
 from icbc_wallet.service.config import MAX_HOLD_TIME
 from icbc_wallet.service.results import OperationResult
 from icbc_wallet.wallet.aggregate import Movement, Wallet
@@ -85,10 +85,6 @@ class _Order:
 _METHODS = {
     AuthAction.WITHDRAW: PaymentMethod.WITHDRAWAL,
     AuthAction.TRANSFER: PaymentMethod.P2P_TRANSFER,
-}
-_OPERATIONS = {
-    AuthAction.WITHDRAW: OperationKind.WITHDRAWAL,
-    AuthAction.TRANSFER: OperationKind.TRANSFER,
 }
 
 
@@ -264,7 +260,7 @@ class MoneyCommands(Guard):
         if guard.declined is None:
             return None, guard
         reason = guard.declined.reason
-        kind = _OPERATIONS[action]
+        kind = OPERATIONS[action]
         wallet.record(
             OperationDeclined,
             now,
