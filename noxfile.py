@@ -48,7 +48,7 @@ PACKAGE_COVERAGE_FLOOR = "95"
 
 
 def _install(
-    session: nox.Session, *groups: str, extras: str = "testing,postgres,encryption"
+    session: nox.Session, *groups: str, extras: str = "testing,postgres,encryption,analysis"
 ) -> None:
     # Editable, so doctests collected from src/ and the imported package are the same modules.
     target = f".[{extras}]" if extras else "."
@@ -61,6 +61,8 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     session.run(
         "pytest",
+        # The notebooks under docs/notebooks run as tests too (nbmake), so they never rot.
+        "--nbmake",
         "--cov",
         "--cov-report=term",
         "--cov-report=xml",
@@ -165,7 +167,7 @@ def soak(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print cost ratios against raw baselines measured in the same process (not in `nox`)."""
-    _install(session, "test", extras="postgres")
+    _install(session, "test", extras="postgres,analysis")
     for script in sorted(os.listdir("benchmarks")):
         if script.startswith("bench_") and script.endswith(".py"):
             session.run("python", os.path.join("benchmarks", script), *session.posargs)
