@@ -40,6 +40,7 @@ __all__ = [
     "InvalidCreditCodeError",
     "InvalidDatetimeError",
     "InvalidFeeScheduleError",
+    "InvalidFrameError",
     "InvalidHashError",
     "InvalidHolderNameError",
     "InvalidIdError",
@@ -52,8 +53,10 @@ __all__ = [
     "InvalidPolicyError",
     "InvalidRateError",
     "InvalidRefundWindowError",
+    "InvalidReplayError",
     "InvalidResidentIdError",
     "InvalidRiskRulesError",
+    "InvalidSimulationError",
     "InvalidStatementError",
     "InvalidSweepLimitError",
     "InvalidTextError",
@@ -61,18 +64,21 @@ __all__ = [
     "InvalidTimeLimitError",
     "LedgerError",
     "LimitChoiceError",
+    "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
     "PaymentStateError",
     "RefundStateError",
     "RegistrationStateError",
     "RiskInputTypeError",
+    "RowsNotKeptError",
     "SchemaVersionError",
     "SecretTypeError",
     "SecurityStateError",
     "StorageUnavailableError",
     "TextTypeError",
     "TooManyAttemptsError",
+    "TransactionFileError",
     "UnbalancedEntryError",
     "UnknownCategoryError",
     "UnknownCurrencyError",
@@ -411,3 +417,34 @@ class InvalidAuthRequestError(WalletError, ValueError):
 
 class AuthRequestTypeError(WalletError, TypeError):
     """An authentication request was built from the wrong types (``password_locked`` not a bool, ...)."""
+
+
+class InvalidFrameError(WalletError, ValueError):
+    """A DataFrame given to an analysis helper lacks a column it needs; the message lists its columns."""
+
+
+class MissingExtraError(WalletError, ImportError):
+    """An optional package is not installed; the message names the extra that brings it.
+
+    Raised by the notebook and analysis helpers (``Statement.to_dataframe()``, the plots) when
+    pandas or matplotlib is missing: ``pip install 'icbc-wallet[analysis]'`` installs them.
+    """
+
+
+class TransactionFileError(WalletError, ValueError):
+    """A transaction file cannot be read as a whole: unknown suffix, missing column, not UTF-8.
+
+    A bad row is not an error: the reader reports it as a ``RowError`` value and goes on.
+    """
+
+
+class InvalidReplayError(WalletError, ValueError):
+    """A replay or a synthetic transaction file was asked for with arguments that make no sense."""
+
+
+class InvalidSimulationError(WalletError, ValueError):
+    """A simulation was configured with values that make no sense (days, customers, merchants, seed)."""
+
+
+class RowsNotKeptError(WalletError, LookupError):
+    """A replay's rows were asked for, but the replay did not keep them (``keep_rows=False``)."""
