@@ -24,6 +24,7 @@ from typing import Final, Literal, NoReturn
 
 import attrs
 
+from icbc_wallet.domain import _html
 from icbc_wallet.domain.money import Money
 
 __all__ = ["APPROVED", "Approved", "Decision", "DeclineReason", "Declined"]
@@ -164,6 +165,10 @@ class Approved:
         """Always True; lets callers branch on ``decision.approved`` for either type."""
         return True
 
+    def _repr_html_(self) -> str:
+        """Jupyter's face: the outcome, with the remaining headroom and deadline if known."""
+        return _html.approved(self)
+
     def __bool__(self) -> NoReturn:
         raise TypeError("a decision has no truth value; test decision.approved")
 
@@ -215,6 +220,10 @@ class Declined:
         _SET_SCOPE(declined, scope)
         _SET_DEADLINE(declined, None)
         return declined
+
+    def _repr_html_(self) -> str:
+        """Jupyter's face: the reason's code and messages, and the numbers behind it."""
+        return _html.declined(self)
 
     def __bool__(self) -> NoReturn:
         # `if check_limit(...):` would otherwise approve every decline.

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
 
+from icbc_wallet.domain import _html
 from icbc_wallet.domain.fee_rules import FeeCharging, FeeRule
 from icbc_wallet.domain.money import Money, currency_exponent
 from icbc_wallet.domain.operations import Channel, OperationKind
@@ -155,6 +156,10 @@ class FeeQuote:
             f"FeeQuote({self.kind}, {self.channel}, amount={self.amount}, fee={self.fee}, "
             f"rule={rule and rule.label!r}, waiver={waiver and waiver.name!r})"
         )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's face: the amount, the fee and the debit, then the fee explained step by step."""
+        return _html.fee_quote(self)
 
     def _money(self, minor: int) -> Money:
         return Money._make(minor, self.currency)

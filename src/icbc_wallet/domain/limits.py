@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from icbc_wallet.domain import _html
 from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE
 from icbc_wallet.domain.decisions import DeclineReason
 from icbc_wallet.domain.money import DEFAULT_CURRENCY, Money, validate_currency
@@ -409,6 +410,10 @@ class LimitSchedule:
                 method_low = _tighter(lower.method_limit(method).effective_cap(window), low)
                 if _is_stricter(method_high, method_low):
                     fail(f"effective {method} {window.label} cap", method_high, method_low)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's face: a table of tiers by windows, with a row per limited or barred method."""
+        return _html.limit_schedule(self)
 
     @property
     def tier_names(self) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 import attrs
 import moneyed
 
+from icbc_wallet.domain import _html
 from icbc_wallet.domain.rounding import Rounding, divide_rounded, parse_rounding
 from icbc_wallet.errors import (
     AmountOutOfRangeError,
@@ -317,6 +318,10 @@ class Money:
     def __str__(self) -> str:
         # Canonical, not localised: presentation.format_money() is the human form.
         return f"{self.amount} {self.currency}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's face: the amount grouped by thousands, with its currency."""
+        return _html.money(self)
 
     def __bool__(self) -> NoReturn:
         raise TypeError(

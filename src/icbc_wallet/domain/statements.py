@@ -32,12 +32,13 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from icbc_wallet.domain import _html
 from icbc_wallet.domain.calendar import DEFAULT_BUSINESS_ZONE, require_aware
 from icbc_wallet.domain.categories import Category, parse_category
 from icbc_wallet.domain.ids import WalletId, parse_id
@@ -50,8 +51,12 @@ from icbc_wallet.errors import (
     InvalidPeriodError,
     InvalidStatementError,
     InvalidTextError,
+    MissingExtraError,
     TextTypeError,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MAX_COUNTERPARTY_LENGTH",
@@ -421,6 +426,78 @@ class Statement:
                 category = Category.OTHER if line.category is None else line.category
                 sums[category] = sums.get(category, 0) - line.amount.minor
         return _in_order(Category, sums, self.opening_balance.currency)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's face: balances, totals, spending by category and the first lines."""
+        return _html.statement(self)
+
+    def to_dataframe(self, *, zone: ZoneInfo = DEFAULT_BUSINESS_ZONE) -> pd.DataFrame:
+        """The lines as a pandas DataFrame, one row per line, in order (needs pandas).
+
+        Amounts stay exact: ``amount`` and ``balance_after`` hold :class:`~decimal.Decimal`
+        values (object dtype), never floats. A fee is a line of its own (kind ``"fee"``) with the
+        reference of the operation it was charged on.
+
+        Columns:
+            ``at`` (datetime64[us], aware, in ``zone``); ``wallet_id``; ``kind`` (an
+            :class:`EntryKind` value); ``category`` (a :class:`Category` value; ``<NA>`` for
+            lines without one); ``amount`` (signed Decimal: negative when money leaves);
+            ``balance_after`` (Decimal); ``currency``; ``counterparty`` (a merchant's name or a
+            masked id); ``reference``; ``memo``. Text columns have the ``"string"`` dtype.
+
+        The frame's ``attrs`` hold ``wallet_id``, ``currency``, ``period_start`` and
+        ``period_end`` (aware datetimes) and ``opening_balance`` and ``closing_balance``
+        (Decimals).
+
+        Args:
+            zone: the zone the ``at`` column is shown in (the business zone by default).
+
+        Raises:
+            MissingExtraError: pandas is not installed
+                (``pip install 'icbc-wallet[analysis]'``).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415  # an optional extra: imported only when asked for
+        except ImportError as error:
+            raise MissingExtraError(
+                "Statement.to_dataframe() needs pandas, which is not installed: "
+                "pip install 'icbc-wallet[analysis]'"
+            ) from error
+        currency, lines = self.opening_balance.currency, self.lines
+        balance, balances = self.opening_balance.minor, []
+        for line in lines:
+            balance += line.amount.minor
+            balances.append(Money._make(balance, currency).amount)
+        at = pd.to_datetime([line.at for line in lines], utc=True).as_unit("us")
+
+        def text(values: list[str | None]) -> pd.Series[str]:
+            return pd.Series(values, dtype="string")
+
+        frame = pd.DataFrame(
+            {
+                "at": at.tz_convert(zone.key),
+                "wallet_id": text([str(self.wallet_id)] * len(lines)),
+                "kind": text([line.kind.value for line in lines]),
+                "category": text(
+                    [None if line.category is None else line.category.value for line in lines]
+                ),
+                "amount": pd.Series([line.amount.amount for line in lines], dtype=object),
+                "balance_after": pd.Series(balances, dtype=object),
+                "currency": text([currency] * len(lines)),
+                "counterparty": text([line.counterparty for line in lines]),
+                "reference": text([line.reference for line in lines]),
+                "memo": text([line.memo for line in lines]),
+            }
+        )
+        frame.attrs.update(
+            wallet_id=str(self.wallet_id),
+            currency=currency,
+            period_start=self.period.start.astimezone(zone),
+            period_end=self.period.end.astimezone(zone),
+            opening_balance=self.opening_balance.amount,
+            closing_balance=self.closing_balance.amount,
+        )
+        return frame
 
 
 def _in_order(order: Iterable[_Key], sums: dict[_Key, int], currency: str) -> Mapping[_Key, Money]:
