@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from icbc_wallet.analysis.replay import ReplayRow
 
-__all__ = ["PolicyTotals", "ReplayResult", "ReplaySummary"]
+__all__ = ["PolicyTotals", "ReplayResult", "ReplaySummary", "format_cell"]
 
 Cell = int | Money | None
 
@@ -179,7 +179,8 @@ class ReplaySummary:
         return text + "."
 
 
-def _cell(value: Cell, *, signed: bool = False) -> str:
+def format_cell(value: Cell, *, signed: bool = False) -> str:
+    """A :meth:`ReplaySummary.table` cell as text: ``1,234``, ``5.97``, signed for changes."""
     if value is None:
         return ""
     number = value.amount if isinstance(value, Money) else value
@@ -258,8 +259,8 @@ class ReplayResult:
         parts += [f'<th style="text-align:right">{html.escape(head)}</th>' for head in heads]
         parts.append("</tr></thead><tbody>")
         for metric, first, second, change in summary.table():
-            cells = [_cell(first)] + (
-                [_cell(second), _cell(change, signed=True)] if compared else []
+            cells = [format_cell(first)] + (
+                [format_cell(second), format_cell(change, signed=True)] if compared else []
             )
             parts.append(f"<tr><th style='text-align:left'>{html.escape(metric)}</th>")
             parts += [f'<td style="text-align:right">{html.escape(cell)}</td>' for cell in cells]
