@@ -121,7 +121,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the MkDocs site with warnings as errors."""
-    _install(session, "docs", extras="")
+    # The notebooks are executed by mkdocs-jupyter: they need pandas and matplotlib.
+    _install(session, "docs", extras="analysis")
     session.run(
         "mkdocs", "build", "--strict", "--site-dir", os.path.join(session.create_tmp(), "site")
     )

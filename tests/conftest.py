@@ -271,3 +271,33 @@ def postgres_schema(postgres_dsn: str) -> Iterator[str]:
             # A connection the test left open inside the schema makes the drop error, not hang.
             connection.execute("SET lock_timeout = '10s'")
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+# --- the command line: run the installed console script the way a user's shell does -----------
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+SCRIPT = Path(sys.executable).with_name("icbc-wallet" + (".exe" if os.name == "nt" else ""))
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs the installed console script in a temporary directory (``cwd=`` to change it)."""
+    assert SCRIPT.exists(), f"the console script is not installed next to {sys.executable}"
+
+    def run(
+        *args: str, cwd: Path = tmp_path, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(SCRIPT), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=600,
+            env={**os.environ, "NO_COLOR": "1", **(env or {})},
+            check=False,
+        )
+
+    return run

@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line's parser (each command adds its own sub-parser)."""
     parser = argparse.ArgumentParser(
         prog=_PROG,
-        description="An ICBC-style digital wallet on the command line: simulate a population, "
+        description="An ICBC-style digital wallet on the command line: simulate a population,\n"
         "replay transactions against policy sets, quote fees, look up limits, check policy files.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -25,7 +25,7 @@ def render_summary(console: Console, result: ReplayResult) -> None:
             cells += [format_cell(b), format_cell(change, signed=True)]
         table.add_row(*cells)
     console.print(table)
-    console.print(summary.headline(), markup=False)
+    console.print(summary.headline(), markup=False, soft_wrap=True)
     if summary.bad_rows:
         console.print(
             f"{summary.bad_rows:,} bad rows were not evaluated (listed on stderr with their "
