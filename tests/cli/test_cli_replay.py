@@ -112,3 +112,26 @@ def test_a_parquet_file_replays_like_its_csv(cli: Cli, tmp_path: Path) -> None:
     from_parquet = json.loads(cli("replay", "tx.parquet", "--json").stdout)
     del from_csv["transactions"], from_parquet["transactions"]
     assert from_parquet == from_csv
+
+
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("generate", "tx.csv", "--rows", "50").returncode == 0
+    before = (tmp_path / "tx.csv").read_bytes()
+    for option in ("--output", "--errors"):
+        ran = cli("replay", "tx.csv", option, "./tx.csv")
+        assert ran.returncode == 2, option
+        assert "is the transaction file" in ran.stderr
+    assert (tmp_path / "tx.csv").read_bytes() == before
+
+
+def test_a_failed_replay_leaves_an_existing_output_file_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "keep.csv").write_text("my earlier decisions\n", "utf-8")
+    (tmp_path / "bad-header.csv").write_text("id,amount\nt1,5\n", "utf-8")
+    for source in ("absent.csv", "bad-header.csv"):
+        ran = cli("replay", source, "--output", "keep.csv", "--errors", "keep-errors.csv")
+        assert ran.returncode == 2
+    assert (tmp_path / "keep.csv").read_text("utf-8") == "my earlier decisions\n"
+    assert not (tmp_path / "keep-errors.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad-header.csv", "keep.csv"]

@@ -186,4 +186,9 @@ def _headroom(
         output.console.print(f"{tier.name} may not use {method.value} at all.")
     else:
         output.console.print(f"largest payment now: {money_text(room.available)}")
+        if method is PaymentMethod.WITHDRAWAL:
+            output.console.print(
+                "a withdrawal's fee counts against the limit too: the largest withdrawal is "
+                "this less its fee ('icbc-wallet quote withdrawal AMOUNT' prices it)"
+            )
     return 0

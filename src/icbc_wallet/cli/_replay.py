@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-from contextlib import ExitStack
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Final
 
@@ -19,7 +22,7 @@ from icbc_wallet.analysis import (
     replay,
     write_transactions,
 )
-from icbc_wallet.cli._output import Output
+from icbc_wallet.cli._output import CliError, Output
 from icbc_wallet.cli._policies import add_policy_option, resolve_policy
 from icbc_wallet.cli._replay_report import render_summary
 from icbc_wallet.domain.money import Money
@@ -115,13 +118,16 @@ def run_replay(args: argparse.Namespace, output: Output) -> int:
         if label_b == label_a:
             label_a, label_b = f"{label_a} (A)", f"{label_b} (B)"
     source = Path(args.transactions)
+    outputs = [Path(path) for path in (args.output, args.errors) if path is not None]
+    _refuse_overwriting(source, outputs)
     with ExitStack() as stack:
+        # The input opens first: a missing or malformed file stops here, before any output exists.
+        transactions = stack.enter_context(read_transactions(source, currency=args.currency))
         rows_out = None
         if args.output is not None:
-            handle = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
+            handle = stack.enter_context(_replaced_on_success(Path(args.output)))
             rows_out = _RowWriter(handle, compare=against is not None)
         errors = _ErrorReporter(output, source, stack, args.errors)
-        transactions = stack.enter_context(read_transactions(source, currency=args.currency))
         result = replay(
             transactions,
             policy,
@@ -136,6 +142,37 @@ def run_replay(args: argparse.Namespace, output: Output) -> int:
     else:
         render_summary(output.console, result)
     return 1 if result.summary.bad_rows else 0
+
+
+def _refuse_overwriting(source: Path, outputs: list[Path]) -> None:
+    """Refuse an output that is the input, or two outputs that are the same file."""
+    seen: list[Path] = [source]
+    for path in outputs:
+        for other in seen:
+            if path.resolve() == other.resolve() or (
+                path.exists() and other.exists() and os.path.samefile(path, other)
+            ):
+                what = "the transaction file" if other == source else "the other output"
+                raise CliError(f"{path} is {what}: choose another file to write to")
+        seen.append(path)
+
+
+@contextmanager
+def _replaced_on_success(path: Path) -> Iterator[IO[str]]:
+    """A new file written beside ``path`` that replaces it only when the replay finishes.
+
+    An interrupted or failed replay leaves an existing file at ``path`` as it was.
+    """
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115  # closed below, then renamed
+        "w", newline="", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+    os.replace(handle.name, path)
 
 
 class _RowWriter:
@@ -191,7 +228,7 @@ class _ErrorReporter:
         self._count = 0
         self._writer = None
         if path is not None:
-            handle = stack.enter_context(open(path, "w", newline="", encoding="utf-8"))  # noqa: SIM115
+            handle = stack.enter_context(_replaced_on_success(Path(path)))
             self._writer = csv.writer(handle)
             self._writer.writerow(["line", "problem"])
 
