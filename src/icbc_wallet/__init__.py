@@ -49,6 +49,11 @@ from icbc_wallet.domain.fees import (
     FeeSchedule,
     Waiver,
 )
+from icbc_wallet.domain.headroom import (
+    Headroom,
+    WindowHeadroom,
+    limit_headroom,
+)
 from icbc_wallet.domain.holds import (
     Hold,
     HoldStatus,
@@ -169,6 +174,7 @@ from icbc_wallet.errors import (
     InvalidTimeLimitError,
     LedgerError,
     LimitChoiceError,
+    MissingExtraError,
     NaiveDatetimeError,
     NotFoundError,
     PaymentStateError,
@@ -269,6 +275,7 @@ __all__ = [
     "FeeSchedule",
     "FixedHolidays",
     "FreeQuota",
+    "Headroom",
     "Hold",
     "HoldStateError",
     "HoldStatus",
@@ -314,6 +321,7 @@ __all__ = [
     "Merchant",
     "MerchantCreditCode",
     "MerchantId",
+    "MissingExtraError",
     "Money",
     "NaiveDatetimeError",
     "NoHolidays",
@@ -368,6 +376,7 @@ __all__ = [
     "WalletStateError",
     "WalletStatus",
     "WeakPasswordError",
+    "WindowHeadroom",
     "assign_tier",
     "check_balance_cap",
     "check_dispute_opening",
@@ -375,6 +384,7 @@ __all__ = [
     "check_refund",
     "choose_limits",
     "effective_limits",
+    "limit_headroom",
     "refundable",
     "review_limit_increase",
     "total",
