@@ -34,7 +34,7 @@ def test_a_run_reports_and_a_second_run_continues_on_the_same_database(
     second = cli("simulate", *SMALL, "--json")
     assert second.returncode == 0, second.stderr
     again = json.loads(second.stdout)
-    assert again["period"]["start"] > report["period"]["start"]
+    assert again["period"]["start"] > report["period"]["end"]  # the next period, not a replay
     assert again["conserved"] is True
     assert _wallets(tmp_path / "wallet.db") == wallets  # the same customers, not new ones
 

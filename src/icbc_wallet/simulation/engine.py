@@ -1,8 +1,9 @@
 """Running a simulation: on an open bank (:func:`simulate`) or on a SQLite file (:func:`run_simulation`).
 
-A run finds its population in the bank (customers by their phone numbers, merchants by their
-ledger accounts), registers whoever is not there yet, lives ``config.days`` business days of
-spending and after-sales, runs the bank's evening sweeps each day, and reports. The books are
+A run finds its population in the bank (customers by their phone numbers, merchants in the
+:mod:`run log <icbc_wallet.simulation.runs>`), registers whoever is not there yet, lives
+``config.days`` business days of spending and after-sales, runs the bank's evening sweeps each
+day, and reports. The books are
 read before and after and checked (see :mod:`icbc_wallet.simulation.books`).
 """
 
@@ -25,6 +26,7 @@ from icbc_wallet.simulation.claims import evening_sweeps
 from icbc_wallet.simulation.config import SimulationConfig
 from icbc_wallet.simulation.population import Population
 from icbc_wallet.simulation.report import SimulationReport
+from icbc_wallet.simulation.runs import run_log
 from icbc_wallet.simulation.spending import plan_day, plan_opening_sales
 from icbc_wallet.simulation.tally import Tally
 from icbc_wallet.simulation.world import DAY_SECONDS, World
@@ -52,7 +54,8 @@ def simulate(
     """Simulate ``config.days`` days on an open bank whose clock is ``clock``.
 
     The period starts at the first midnight (business zone) at or after ``clock.now()``, so a
-    second call on the same bank continues where the first ended.
+    second call on the same bank continues where the first ended. The period and the merchants
+    registered are written to the store's :mod:`run log <icbc_wallet.simulation.runs>`.
 
     Args:
         bank: a bank from :mod:`icbc_wallet.bootstrap` (durable or in memory).
@@ -73,9 +76,17 @@ def simulate(
     policies = bank.service.policies
     zone, currency = policies.limits.zone, policies.limits.currency
     start = _first_midnight(clock.now(), zone)
-    world = World(bank, clock, config.seed, start, zone)
+    log = run_log(bank.store)
+    world = World(bank, clock, config.seed, start, zone, log)
     world.move_to(0, 0)
     before = read_books(bank.store.reader, currency)
+    log.begin(
+        start,
+        seed=config.seed,
+        days=config.days,
+        customers=config.customers,
+        merchants=config.merchants,
+    )
     population = Population.generate(
         seed=config.seed, customers=config.customers, merchants=config.merchants
     )
@@ -83,6 +94,8 @@ def simulate(
     world.register_customers(population)
     plan_opening_sales(world)
     for day in range(config.days):
+        if day:  # logged before the day's first act: a day partly lived is not lived again
+            log.reach(start, start + timedelta(days=day))
         plan_day(world, day)
         for second, act in world.due(day):
             world.move_to(day, second)
@@ -91,6 +104,7 @@ def simulate(
         evening_sweeps(world)
         if progress is not None:
             progress(day + 1, config.days)
+    log.finish(start, clock.now())
     after = read_books(bank.store.reader, currency)
     checked = _check_database(bank)
     return _report(world, config, before, after, checked)
@@ -108,8 +122,11 @@ def run_simulation(
 ) -> SimulationReport:
     """Simulate on a SQLite file: create it, or continue it with the next period.
 
-    The bank is opened with a manual clock set to the midnight after the last journal entry in
-    the file (:data:`FIRST_DAY` when it has none), runs :func:`simulate`, and is closed.
+    The bank is opened with a manual clock set to the midnight after the last day an earlier
+    run began (its tables ``simulation_runs`` and ``simulation_merchants`` in the same file,
+    see :mod:`icbc_wallet.simulation.runs`), runs :func:`simulate`, and is closed. A file
+    without those tables (written by another program) continues after its last journal entry,
+    and an empty one starts on :data:`FIRST_DAY`.
 
     Args:
         db: the SQLite file.
@@ -162,11 +179,13 @@ def _first_midnight(moment: datetime, zone: ZoneInfo) -> date:
 
 
 def _resume_at(bank: Bank) -> datetime:
-    """The midnight after the last journal entry's business day (:data:`FIRST_DAY` if none)."""
+    """The day after the last day begun; else after the last journal entry; else FIRST_DAY."""
     zone = bank.service.policies.limits.zone
-    with bank.store.reader() as uow:
-        last = max((entry.at for entry in uow.ledger.entries()), default=None)
-    first = FIRST_DAY if last is None else last.astimezone(zone).date() + timedelta(days=1)
+    first = run_log(bank.store).next_day()
+    if first is None:  # no simulation ran here: scan the journal once
+        with bank.store.reader() as uow:
+            last = max((entry.at for entry in uow.ledger.entries()), default=None)
+        first = FIRST_DAY if last is None else last.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(first, time(), zone)
 
 

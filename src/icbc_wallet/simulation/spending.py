@@ -112,7 +112,9 @@ def plan_day(world: World, day: int) -> None:
 def plan_opening_sales(world: World) -> None:
     """Each new merchant's first sale, on the first day, by the first customer with a card.
 
-    It opens the merchant's ledger account, where a later run finds the merchant again.
+    A merchant is found again through the run log (:mod:`icbc_wallet.simulation.runs`), sale or
+    no sale; the first sale also opens its ledger account, where a run on a database without
+    the log (or a PostgreSQL bank in a later process) finds it.
     """
     buyer = next((member for member in world.members if member.card_bound), None)
     if buyer is None:

@@ -1,10 +1,10 @@
 """The world of one run: the bank, the simulated clock, the agenda, and who is registered.
 
 :class:`World` holds what every simulated act needs: the service, the manual clock, the run's
-random generator (seeded from the seed and the period's first day, so a rerun of the same
-period repeats it), the :class:`~icbc_wallet.simulation.tally.Tally`, the *agenda* of acts
-planned for later days (a refund request after a purchase, a merchant's answer), and the
-registered customers and merchants.
+random generator (seeded from the seed and the period's first day, so the same period on a new
+database repeats it), the :class:`~icbc_wallet.simulation.tally.Tally`, the *agenda* of acts
+planned for later days (a refund request after a purchase, a merchant's answer), the registered
+customers and merchants, and the :class:`~icbc_wallet.simulation.runs.RunLog`.
 
 Commands carry idempotency keys made of the seed, the period's first day and a counter
 (``sim:2026:2026-03-01:000042:pay``); registrations use the seed and the customer's index
@@ -39,6 +39,7 @@ from icbc_wallet.errors import (
 )
 from icbc_wallet.service import WalletService
 from icbc_wallet.simulation.population import Customer, MerchantProfile, Population
+from icbc_wallet.simulation.runs import RunLog
 from icbc_wallet.simulation.tally import Tally
 
 __all__ = ["DAY_SECONDS", "Member", "Shop", "World"]
@@ -75,9 +76,16 @@ class World:
     """Everything one run's acts share (see the module docstring)."""
 
     def __init__(
-        self, bank: AnyBank, clock: ManualClock, seed: int, start: date, zone: ZoneInfo
+        self,
+        bank: AnyBank,
+        clock: ManualClock,
+        seed: int,
+        start: date,
+        zone: ZoneInfo,
+        log: RunLog | None = None,
     ) -> None:
         self.bank = bank
+        self.log = RunLog() if log is None else log
         self.service: WalletService = bank.service
         self.clock = clock
         self.seed = seed
@@ -163,12 +171,22 @@ class World:
     # ---- the cast ------------------------------------------------------------------------
 
     def open_merchants(self, population: Population) -> None:
-        """Find the population's merchants in the ledger, registering the ones not there yet."""
-        known = self._known_merchants()
+        """Find the population's merchants, registering the ones not there yet.
+
+        A merchant is found in the run log (by credit code), else by its ledger account (for
+        databases an older version, or another program, wrote); each one found or registered is
+        remembered in the log, so a credit code is registered once, ever.
+        """
+        logged = self.log.merchants()
+        remembered = dict(logged)
+        if any(p.credit_code.reveal() not in logged for p in population.merchants):
+            for code, owner in self._known_merchants().items():
+                remembered.setdefault(code, owner)
         for profile in population.merchants:
-            merchant_id = known.get(profile.credit_code.reveal())
-            if merchant_id is None:
-                merchant_id = self.service.register_merchant(
+            code = profile.credit_code.reveal()
+            found = remembered.get(code)
+            if found is None:
+                merchant_id: str = self.service.register_merchant(
                     profile.name,
                     profile.credit_code,
                     profile.category,
@@ -176,12 +194,16 @@ class World:
                 )
                 self.tally.new_merchants += 1
                 self.new_shops.append(Shop(profile, merchant_id))
+            else:
+                merchant_id = found
+            if code not in logged:
+                self.log.remember(code, merchant_id)
             shop = Shop(profile, merchant_id)
             self.shops.append(shop)
             self.by_category.setdefault(profile.category, []).append(shop)
 
     def _known_merchants(self) -> dict[str, str]:
-        """Merchants an earlier run registered, by credit code (found by their ledger accounts)."""
+        """Merchants with a ledger account, by credit code (the fallback of the run log)."""
         with self.bank.store.reader() as uow:
             accounts = sorted(uow.ledger.balances())
         known: dict[str, str] = {}
