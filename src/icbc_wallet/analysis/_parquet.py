@@ -2,7 +2,9 @@
 
 A row's "line" in a Parquet file is its 1-based row number plus one, as if the file had a
 header line, so that a row keeps its number when the file is converted to CSV. Timestamps are
-stored as instants (UTC) and amounts as ``decimal128(38, 4)``; both read back equal.
+stored as instants (UTC) and amounts as ``decimal128(38, 4)``; both read back equal. A column
+that cannot hold its values (``kind`` as a list or a number) refuses the whole file, checked
+once from the schema; a value the schema allows but a row gets wrong is a bad row as in CSV.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = ["open_rows", "write_rows"]
 
 _BATCH: Final = 16_384
 _COLUMNS: Final = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+_NAMES: Final = frozenset({"id", "customer", "tier"})  # text, or whole numbers
+_WORDS: Final = frozenset({"kind", "method", "channel", "currency"})  # text only
 Rows = Generator[Transaction | RowError, None, None]
 
 
@@ -54,11 +58,31 @@ def open_rows(
         columns = tuple(names)
         wanted = [name for name in _COLUMNS if name in names]
         parser = make_parser(wanted)  # checks them; only these are read, in this order
+        for name in wanted:
+            _check_type(path, name, file.schema_arrow.field(names[name]).type, pa)
     except BaseException:
         handle.close()
         raise
     selected = [names[name] for name in wanted]
     return columns, _rows(path, handle, file, selected, parser, pa), handle.close
+
+
+def _check_type(path: Path, column: str, kind: Any, pa: Any) -> None:
+    """Refuse a text column whose type holds no text (a list, a number, ...): every row is bad."""
+    if column not in _NAMES and column not in _WORDS:
+        return  # at and amount: a row of an odd type is a bad row, with its own message
+    types = pa.types
+    if types.is_dictionary(kind):
+        kind = kind.value_type
+    if types.is_null(kind) or types.is_string(kind) or types.is_large_string(kind):
+        return
+    if column in _NAMES and types.is_integer(kind):
+        return
+    wanted = "text or whole numbers" if column in _NAMES else "text"
+    raise TransactionFileError(
+        f"{path.name}: column {column} holds values of type {kind}, not {wanted}; "
+        "rewrite it as a string column"
+    )
 
 
 def _rows(

@@ -4,7 +4,8 @@ A row is a sequence of cells in the file's column order: strings from CSV, typed
 ``datetime``, a ``Decimal``) from Parquet. A well-formed row takes a fast path (integer
 arithmetic, no ``Decimal``); any other is checked cell by cell, and every problem is reported at
 once, naming its column. A bad value is quoted only when it cannot be personal data (a
-timestamp, a short number, a lower-case word), so that an error report can be shared.
+timestamp, a short number, a lower-case word), so that an error report can be shared. A cell of
+the wrong type (a list where a word belongs) is a bad row naming the type, never a crash.
 """
 
 from __future__ import annotations
@@ -93,15 +94,18 @@ class RowParser:
             )
         i_id, i_customer, i_tier, i_at, i_kind, i_method, i_amount = self._at
         tid, customer, tier = cells[i_id], cells[i_customer], cells[i_tier]
-        kind = _KINDS.get(cells[i_kind])  # type: ignore[call-overload]
-        method = _METHODS.get(cells[i_method]) if cells[i_method] else None  # type: ignore[call-overload]
+        try:
+            kind = _KINDS.get(cells[i_kind])  # type: ignore[call-overload]
+            method = _METHODS.get(cells[i_method]) if cells[i_method] else None  # type: ignore[call-overload]
+            channel = None
+            if self._channel is not None and cells[self._channel]:
+                channel = _CHANNELS.get(cells[self._channel])  # type: ignore[call-overload]
+                if channel is None:
+                    return self._thoroughly(cells, line)
+        except TypeError:  # an unhashable cell (a Parquet list column): the checks name it
+            return self._thoroughly(cells, line)
         if method is None and kind is not None:
             method = IMPLIED_METHODS.get(kind)
-        channel = None
-        if self._channel is not None and cells[self._channel]:
-            channel = _CHANNELS.get(cells[self._channel])  # type: ignore[call-overload]
-            if channel is None:
-                return self._thoroughly(cells, line)
         if not (
             type(tid) is str
             and type(customer) is str
@@ -145,31 +149,46 @@ class RowParser:
     def _thoroughly(self, cells: Sequence[object], line: int) -> Transaction | RowError:
         i_id, i_customer, i_tier, i_at, i_kind, i_method, i_amount = self._at
         problems: list[str] = []
-        tid, customer, tier = (_text(cells[i]) for i in (i_id, i_customer, i_tier))
-        for column, value in (("id", tid), ("customer", customer), ("tier", tier)):
-            if not value:
-                problems.append(f"{column} is empty")
+        tid = _name("id", cells[i_id], problems)
+        customer = _name("customer", cells[i_customer], problems)
+        tier = _name("tier", cells[i_tier], problems)
         at = _timestamp(cells[i_at], problems)
         kind, method = _operation(cells[i_kind], cells[i_method], problems)
         currency, scale = self._currency, self._scale
-        if self._currency_at is not None and (code := cells[self._currency_at]):
-            currency, scale = _currency(code, currency, scale, problems)
+        if self._currency_at is not None:
+            code = cells[self._currency_at]
+            if not _not_text("currency", code, problems) and code:
+                currency, scale = _currency(code, currency, scale, problems)
         amount = _amount(cells[i_amount], currency, scale, problems)
         channel = None
-        if self._channel is not None and (name := cells[self._channel]):
-            channel = _CHANNELS.get(name)  # type: ignore[call-overload]
-            if channel is None:
-                problems.append(bad("channel", name, f"is not one of {_CHANNEL_NAMES}"))
+        if self._channel is not None:
+            name = cells[self._channel]
+            if not _not_text("channel", name, problems) and name:
+                channel = _CHANNELS.get(name)  # type: ignore[call-overload]
+                if channel is None:
+                    problems.append(bad("channel", name, f"is not one of {_CHANNEL_NAMES}"))
         if problems or at is None or kind is None or method is None or amount is None:
             return RowError(line, "; ".join(problems))
         return Transaction._make(tid, customer, tier, at, kind, method, amount, channel)
 
 
-def _text(value: object) -> str:
-    """A cell that names something: Parquet may store ids as integers."""
-    if value is None:
-        return ""
-    return value if type(value) is str else str(value)
+def _not_text(column: str, value: object, problems: list[str]) -> bool:
+    """Whether ``value`` is neither text nor missing (a Parquet column of another type); says so."""
+    if value is None or type(value) is str:
+        return False
+    problems.append(f"{column} is of type {type(value).__name__}, not text")
+    return True
+
+
+def _name(column: str, value: object, problems: list[str]) -> str:
+    """A cell that names something (text; Parquet may store ids as integers), or ``""``."""
+    if type(value) is str and value:
+        return value
+    if type(value) is int:
+        return str(value)
+    if not _not_text(column, value, problems):
+        problems.append(f"{column} is empty")
+    return ""
 
 
 def _timestamp(value: object, problems: list[str]) -> datetime | None:
@@ -201,15 +220,19 @@ def _timestamp(value: object, problems: list[str]) -> datetime | None:
 def _operation(
     kind_cell: object, method_cell: object, problems: list[str]
 ) -> tuple[OperationKind | None, PaymentMethod | None]:
-    kind = _KINDS.get(kind_cell)  # type: ignore[call-overload]
+    kind = None
+    if not _not_text("kind", kind_cell, problems):
+        kind = _KINDS.get(kind_cell)  # type: ignore[call-overload]
+        if kind is None:
+            if kind_cell == OperationKind.TOP_UP.value:
+                problems.append("kind 'top_up' is money in: a replay evaluates outflows only")
+            elif kind_cell:
+                problems.append(bad("kind", kind_cell, f"is not one of {_KIND_NAMES}"))
+            else:
+                problems.append("kind is empty")
+    if _not_text("method", method_cell, problems):
+        return kind, None
     method = _METHODS.get(method_cell) if method_cell else None  # type: ignore[call-overload]
-    if kind is None:
-        if kind_cell == OperationKind.TOP_UP.value:
-            problems.append("kind 'top_up' is money in: a replay evaluates outflows only")
-        elif kind_cell:
-            problems.append(bad("kind", kind_cell, f"is not one of {_KIND_NAMES}"))
-        else:
-            problems.append("kind is empty")
     if method is None and method_cell:
         problems.append(bad("method", method_cell, f"is not one of {_METHOD_NAMES}"))
         return kind, None
@@ -243,13 +266,16 @@ def _amount(value: object, currency: str, scale: int, problems: list[str]) -> Mo
     if type(value) is float:
         problems.append("amount is a float, which cannot hold money exactly (store a decimal)")
         return None
+    if type(value) is bool or not isinstance(value, str | Decimal | int):
+        problems.append(f"amount is of type {type(value).__name__}, not a decimal number")
+        return None
     return _amount_slowly(value, currency, problems)
 
 
-def _amount_slowly(value: object, currency: str, problems: list[str]) -> Money | None:
+def _amount_slowly(value: str | Decimal | int, currency: str, problems: list[str]) -> Money | None:
     """Money.of's answer, with a message that is safe to show."""
     try:
-        amount = Money.of(value if isinstance(value, Decimal | int | str) else str(value), currency)
+        amount = Money.of(value, currency)
     except AmountPrecisionError:
         problems.append(bad("amount", value, f"has too many decimal places for {currency}"))
         return None

@@ -11,7 +11,10 @@ columns, in any order, are ``id, customer, tier, at, kind, method, amount``, opt
 :func:`read_transactions` yields a :class:`Transaction` per good row and a :class:`RowError`
 (the line the row starts on, and every problem found) per bad one: nothing is dropped, so the
 rows and the bad rows add up to the file's records after the header (a line with nothing on it
-is not a record; a quoted cell may span lines). Memory stays bounded however long the file is.
+is not a record; a quoted cell may span lines). A record over several lines that is not a
+transaction (most often a quote left open, which runs on into the lines after it) is one bad
+row at its first line, and the lines after that are read again as rows of their own: a stray
+quote costs one row, never the rows it ran into. Memory stays bounded however long the file is.
 Problems with the file as a whole raise :class:`~icbc_wallet.errors.TransactionFileError` (a
 missing file raises the usual ``OSError``). A bad value is quoted in a message only when it
 cannot be personal data (a timestamp, a short number, a lower-case word).
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import os
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -150,19 +154,28 @@ def read_transactions(
             path, lambda names: _parser(path, names, currency)
         )
         return TransactionReader(path, columns, rows, close)
-    handle: IO[str]
-    if suffix == ".csv.gz":
-        handle = gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # noqa: SIM115
-    else:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115  # closed by the reader
+    open_text = _text_opener(path, gzipped=suffix == ".csv.gz")
+    handle = open_text()
     try:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         header = _header(path, reader)
         parser = _parser(path, header, currency)
     except BaseException:
         handle.close()
         raise
-    return TransactionReader(path, header, _csv_rows(path, handle, reader, parser), handle.close)
+    rows = _csv_rows(path, handle, reader, parser, _Lines(open_text))
+    return TransactionReader(path, header, rows, handle.close)
+
+
+def _text_opener(path: Path, *, gzipped: bool) -> Callable[[], IO[str]]:
+    """How to open the CSV text of ``path`` (again): every opening sees the same lines."""
+
+    def open_text() -> IO[str]:
+        if gzipped:
+            return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+        return open(path, encoding="utf-8-sig", newline="")  # the caller closes it
+
+    return open_text
 
 
 def _suffix(path: Path) -> str:
@@ -202,23 +215,80 @@ def _parser(path: Path, columns: Sequence[str], currency: str) -> RowParser:
     return RowParser(columns, currency)
 
 
+class _Lines:
+    """The physical lines of a CSV file by number, read again through a second handle.
+
+    Asked only when a record over several lines is not a transaction, for lines in increasing
+    order; it keeps the lines of the last span only, so memory stays bounded by one record.
+    """
+
+    def __init__(self, open_text: Callable[[], IO[str]]) -> None:
+        self._open = open_text
+        self._handle: IO[str] | None = None
+        self._read = 0  # lines read through the handle
+        self._kept: list[str] = []  # the lines from number self._first to self._read
+        self._first = 1
+
+    def between(self, first: int, last: int) -> list[str]:
+        """Lines ``first`` to ``last`` (1-based, inclusive); ``first`` never goes back."""
+        if self._handle is None:
+            self._handle = self._open()
+        handle = self._handle
+        del self._kept[: max(0, first - self._first)]
+        if not self._kept:
+            for _ in itertools.islice(handle, max(0, first - 1 - self._read)):
+                self._read += 1  # skipped: lines before ``first`` are never asked for again
+            self._first = self._read + 1
+        else:
+            self._first = first
+        for line in itertools.islice(handle, max(0, last - self._read)):
+            self._kept.append(line)
+            self._read += 1
+        return self._kept[first - self._first : last - self._first + 1]
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
 def _csv_rows(
-    path: Path, handle: IO[str], reader: Iterator[list[str]], parser: RowParser
+    path: Path, handle: IO[str], reader: Iterator[list[str]], parser: RowParser, lines: _Lines
 ) -> Generator[Transaction | RowError, None, None]:
     parse = parser.parse
-    line_num = reader.line_num  # type: ignore[attr-defined]  # csv readers count lines
-    end = line_num  # the last line of the previous record
+    end = reader.line_num  # type: ignore[attr-defined]  # csv readers count lines
+    before = 0  # physical lines before the current reader's first line
     try:
         while True:
             try:
                 for cells in reader:
-                    start, end = end + 1, reader.line_num  # type: ignore[attr-defined]
-                    if cells:  # a line with nothing on it is not a row
-                        yield parse(cells, start)
-                return
-            except csv.Error as error:  # the reader resumes on the next line
-                start, end = end + 1, reader.line_num  # type: ignore[attr-defined]
-                yield RowError(start, f"the row cannot be read as CSV ({error})")
+                    start, end = end + 1, before + reader.line_num  # type: ignore[attr-defined]
+                    if start == end:
+                        if cells:  # a line with nothing on it is not a row
+                            yield parse(cells, start)
+                        continue
+                    row = parse(cells, start)  # a record over several lines: a quoted line break
+                    if type(row) is Transaction:
+                        yield row
+                        continue
+                    problem = row.message  # type: ignore[union-attr]
+                    break
+                else:
+                    return
+            except csv.Error as error:  # a reader resumes on the line after the error
+                start, end = end + 1, before + reader.line_num  # type: ignore[attr-defined]
+                problem = f"the row cannot be read as CSV ({error})"
+                if start == end:
+                    yield RowError(start, problem)
+                    continue
+            # Lines start to end made one bad record: most likely a quote left open swallowed
+            # the lines after it. Report the first line; read the others again as rows.
+            yield RowError(
+                start,
+                f"{problem}; it runs on from line {start} to line {end} (a quote left open on "
+                f"line {start}?), so lines {start + 1} to {end} are read again as rows of their own",
+            )
+            again = itertools.chain(lines.between(start + 1, end), handle)
+            reader, before, end = csv.reader(again, strict=True), start, start
     except UnicodeDecodeError:
         raise TransactionFileError(
             f"{path.name} is not UTF-8 text (after line {end}); save it as UTF-8"
@@ -226,6 +296,7 @@ def _csv_rows(
     except _BAD_GZIP:
         raise TransactionFileError(f"{path.name} is damaged (after line {end})") from None
     finally:
+        lines.close()
         handle.close()
 
 
