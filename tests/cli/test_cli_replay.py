@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 HEADER = "id,customer,tier,at,kind,method,amount\n"
@@ -44,7 +52,10 @@ def test_a_generated_file_replays_side_by_side(cli: Cli, tmp_path: Path) -> None
     assert summary["bad_rows"] == 0
     comparison = summary["comparison"]
     assert comparison["approvals_lost"] > 0  # a 200 cap refuses what 2,000 allowed
-    with (tmp_path / "rows.csv").open(encoding="utf-8") as handle:
+    written = tmp_path / "rows.csv"
+    assert written.stat().st_mode & 0o777 == 0o666 & ~_umask()  # as any new file, not 0600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no leftovers
+    with written.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2000
     lost = sum(1 for r in rows if r["a_approved"] == "True" and r["b_approved"] == "False")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Mapping
@@ -76,3 +77,14 @@ def money_text(money: Money | None, unlimited: str = "unlimited") -> str:
 def money_json(money: Money | None) -> str | None:
     """A decimal string (``"1234.50"``) for JSON; None stays None."""
     return None if money is None else str(money.amount)
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--days``, ``--rows``)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number

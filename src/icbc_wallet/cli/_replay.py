@@ -22,7 +22,7 @@ from icbc_wallet.analysis import (
     replay,
     write_transactions,
 )
-from icbc_wallet.cli._output import CliError, Output
+from icbc_wallet.cli._output import CliError, Output, positive_int
 from icbc_wallet.cli._policies import add_policy_option, resolve_policy
 from icbc_wallet.cli._replay_report import render_summary
 from icbc_wallet.domain.money import Money
@@ -44,16 +44,6 @@ examples:
   icbc-wallet replay tx.csv --policy bank.toml --output decisions.csv --json"""
 
 _SHOWN_ERRORS: Final = 20
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,10 +89,10 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     generate.add_argument("output", metavar="FILE", help="the CSV file to write")
     generate.add_argument(
-        "--rows", type=_positive, default=100_000, help="how many transactions (default: 100000)"
+        "--rows", type=positive_int, default=100_000, help="how many transactions (default: 100000)"
     )
     generate.add_argument(
-        "--customers", type=_positive, default=10_000, help="how many customers (default: 10000)"
+        "--customers", type=positive_int, default=10_000, help="how many customers (default: 10000)"
     )
     generate.add_argument("--seed", type=int, default=0, help="the seed (default: 0)")
     generate.set_defaults(run=run_generate)
@@ -167,12 +157,19 @@ def _replaced_on_success(path: Path) -> Iterator[IO[str]]:
         "w", newline="", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
     )
     try:
+        os.chmod(handle.name, 0o666 & ~_umask())  # as open() would have made it, not 0600
         with handle:
             yield handle
     except BaseException:
         os.unlink(handle.name)
         raise
     os.replace(handle.name, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class _RowWriter:

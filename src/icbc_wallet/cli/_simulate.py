@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from icbc_wallet.cli._output import CliError, Output
+from icbc_wallet.cli._output import CliError, Output, positive_int
 from icbc_wallet.cli._policies import add_policy_option, resolve_policy
 from icbc_wallet.simulation import SimulationConfig, run_simulation
 
@@ -32,16 +32,6 @@ examples:
   icbc-wallet simulate --policy guarded --json > report.json"""
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
-
-
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``simulate`` command."""
     parser = commands.add_parser(
@@ -58,19 +48,19 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     parser.add_argument(
         "--days",
-        type=_positive,
+        type=positive_int,
         default=_DEFAULTS.days,
         help=f"days to simulate (default: {_DEFAULTS.days})",
     )
     parser.add_argument(
         "--customers",
-        type=_positive,
+        type=positive_int,
         default=_DEFAULTS.customers,
         help=f"customers on a new database (default: {_DEFAULTS.customers})",
     )
     parser.add_argument(
         "--merchants",
-        type=_positive,
+        type=positive_int,
         default=_DEFAULTS.merchants,
         help=f"merchants on a new database (default: {_DEFAULTS.merchants})",
     )
