@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -13,7 +14,7 @@ SMALL = ("--days", "3", "--customers", "6", "--merchants", "3", "--seed", "11")
 
 
 def _wallets(db: Path) -> int:
-    with sqlite3.connect(db) as connection:
+    with closing(sqlite3.connect(db)) as connection:
         (count,) = connection.execute("SELECT count(*) FROM wallets").fetchone()
     assert isinstance(count, int)
     return count
